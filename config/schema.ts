@@ -1,0 +1,253 @@
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+/** The AWS commercial regions; an AZ name is its region plus one letter. */
+export const AWS_REGIONS = [
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'ca-west-1', 'sa-east-1', 'mx-central-1',
+  'eu-north-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-central-2', 'eu-south-1', 'eu-south-2',
+  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
+  'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'ap-south-1', 'ap-south-2', 'ap-east-1', 'me-south-1',
+  'me-central-1', 'il-central-1', 'af-south-1',
+] as const;
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const INSTANCE_TYPE = /^[a-z]+[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[0-9]+xlarge|metal(-[0-9]+xl)?)$/;
+const GPU_FAMILY = /^(g4dn|g4ad|g5|g5g|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e)\./;
+// S3 bucket naming rules: 3-63 chars, lowercase letters, digits, dots, hyphens; start and end alphanumeric.
+const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const ENV_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const PORT_MAPPING = /^((\d{1,3}\.){3}\d{1,3}:)?\d{1,5}:\d{1,5}(\/(tcp|udp))?$/;
+const IMAGE = /^[a-z0-9]+([._/:@-][a-zA-Z0-9_.-]+)*$/;
+const SHA256 = /^[a-f0-9]{64}$/;
+const BEDROCK_ARN = /^arn:aws:bedrock:[a-z0-9-]+:(\d{12})?:(foundation-model|inference-profile|provisioned-model)\/\S+$/;
+
+const positiveInt = z.number().int().positive();
+const money = z.number().positive().finite();
+const email = z.email({ error: 'not a valid e-mail address' });
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+
+const cidr = z.cidrv4({ error: 'not an IPv4 CIDR such as 10.0.0.0/16' }).refine(
+  (value) => !ipaddr.IPv4.isValidCIDR(value) || ipaddr.IPv4.networkAddressFromCIDR(value).toString() === value.split('/')[0],
+  { error: 'host bits are set: use the network address (e.g. 10.0.1.0/24, not 10.0.1.5/24)' },
+);
+
+/** A public IPv4 address. The documentation ranges (TEST-NET) are accepted as placeholders for examples. */
+const publicIpv4 = z.ipv4({ error: 'not an IPv4 address' }).refine(
+  (value) => !ipaddr.IPv4.isValidFourPartDecimal(value) || !['private', 'loopback', 'unspecified', 'multicast', 'linkLocal', 'broadcast', 'carrierGradeNat']
+    .includes(ipaddr.IPv4.parse(value).range()),
+  { error: 'must be a public IPv4 address (private, loopback and link-local ranges are not reachable from AWS)' },
+);
+
+const logRetention = z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+  error: `CloudWatch Logs accepts only ${LOG_RETENTION_DAYS.join(', ')} days`,
+});
+
+const instanceType = z.string().regex(INSTANCE_TYPE, { error: 'not an EC2 instance type such as g4dn.xlarge' });
+
+const tags = z.record(
+  z.string().regex(/^[\w .:/=+@-]{1,128}$/, { error: 'tag keys are 1-128 letters, digits, spaces or _.:/=+-@' }),
+  z.string().max(256),
+).refine((t) => t.Project !== undefined, { error: 'must contain a Project tag (IAM conditions use it)' });
+
+const container = z.strictObject({
+  name: z.string().regex(DNS_LABEL, { error: 'service names are lowercase letters, digits and hyphens' }),
+  image: z.string().regex(IMAGE, { error: 'not a container image reference' }),
+  command: z.array(z.string()).optional(),
+  ports: z.array(z.string().regex(PORT_MAPPING, { error: 'ports look like "127.0.0.1:5678:5678" or "80:80"' }))
+    .default([]),
+  volumes: z.array(z.string().regex(/^[^:\s]+:\/[^:\s]*(:(ro|rw))?$/, { error: 'volumes look like "name:/path"' }))
+    .default([]),
+  env: z.record(z.string().regex(ENV_VAR, { error: 'not an environment variable name' }), z.string()).default({}),
+  secrets: z.record(z.string().regex(ENV_VAR, { error: 'not an environment variable name' }), z.string())
+    .default({}),
+  backupPaths: z.array(z.string().startsWith('/')).default([]),
+});
+
+const scenario = z.strictObject({
+  name: z.string().regex(DNS_LABEL),
+  gpuHoursPerDay: z.number().min(0).max(24),
+  gpuPurchase: z.enum(['spot', 'on-demand']).default('spot'),
+  s3StorageGb: z.number().min(0),
+  cloudfrontGbOut: z.number().min(0),
+  lambdaInvocationsPerMonth: z.number().int().min(0),
+  logsGbPerMonth: z.number().min(0),
+});
+
+const sectionsSchema = z.strictObject({
+  project: z.string().regex(DNS_LABEL),
+  environment: z.string().regex(DNS_LABEL),
+  region: z.enum(AWS_REGIONS, { error: 'not an AWS region such as eu-north-1' }),
+  // Known up front so ARNs need no aws_caller_identity lookup (which an offline plan cannot make).
+  accountId: z.string().regex(/^\d{12}$/, { error: 'an AWS account id is 12 digits' }),
+  tags,
+  state: z.strictObject({
+    bucket: z.string().regex(BUCKET_NAME, { error: 'not a valid S3 bucket name' }),
+    keyPrefix: z.string().regex(/^[a-z0-9][a-z0-9/_-]*$/),
+  }),
+  network: z.strictObject({
+    vpcCidr: cidr,
+    availabilityZones: z.array(z.string()).min(2, { error: 'give at least two availability zones' }),
+    publicSubnetCidrs: z.array(cidr),
+    flowLogRetentionDays: logRetention,
+  }),
+  vps: z.strictObject({
+    provider: z.literal('hostinger'),
+    publicIp: publicIpv4,
+    hostingerVmId: positiveInt,
+    monthlyCostUsd: money,
+    sshAllowlist: z.array(cidr).min(1, { error: 'give at least one CIDR allowed to SSH to the VPS' }),
+  }),
+  gpu: z.strictObject({
+    instanceType: instanceType.regex(GPU_FAMILY, { error: 'must be a GPU instance type (g4dn, g5, g6, p3, …)' }),
+    spot: z.strictObject({ maxPriceUsdPerHour: money.max(50) }),
+    idleMinutes: z.number().int().min(5).max(240),
+    maxRuntimeHours: z.number().int().min(1).max(72),
+    rootVolumeGb: z.number().int().min(30).max(2000),
+    comfyuiPort: z.number().int().min(1024).max(65535),
+    amiSsmParameter: z.string().regex(/^\/[A-Za-z0-9_./-]+$/, { error: 'SSM parameter names start with /' }),
+    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: 'not an AMI id such as ami-0123456789abcdef0' })
+      .optional(),
+    interruptionWebhookUrl: httpsUrl.optional(),
+  }),
+  comfyui: z.strictObject({
+    repoUrl: z.string().min(1),
+    ref: z.string().min(1),
+    torchIndexUrl: z.string().min(1),
+    customNodes: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), repoUrl: z.string().min(1),
+      ref: z.string().min(1) })).default([]),
+    models: z.array(z.strictObject({ url: z.string().min(1), sha256: z.string().regex(SHA256),
+      dest: z.string().regex(/^[A-Za-z0-9_./-]+$/).refine((p) => !p.startsWith('/') && !p.includes('..'),
+        { error: 'a path relative to ComfyUI/models, without ..' }) })).default([]),
+  }),
+  amiBuild: z.strictObject({
+    baseAmiSsmParameter: z.string().startsWith('/'),
+    builderInstanceType: instanceType,
+    useSpot: z.boolean(),
+    sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/),
+  }),
+  storage: z.strictObject({
+    assetsBucket: z.string().regex(BUCKET_NAME, { error: 'not a valid S3 bucket name' }),
+    backupsBucket: z.string().regex(BUCKET_NAME, { error: 'not a valid S3 bucket name' }),
+    corsOrigins: z.array(httpsUrl).default([]),
+    assetsNoncurrentExpiryDays: positiveInt,
+    backupsGlacierAfterDays: positiveInt,
+    backupsExpireAfterDays: positiveInt,
+    auditLogExpireAfterDays: positiveInt,
+  }),
+  secrets: z.strictObject({
+    prefix: z.string().regex(/^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*\/$/, { error: 'a prefix ending in / such as ziggie/prod/' }),
+    recoveryWindowDays: z.number().int().min(7).max(30),
+    names: z.array(z.string().regex(SECRET_NAME, { error: 'not a valid Secrets Manager name' })).min(1),
+    hostingerApiToken: z.string().regex(SECRET_NAME),
+  }),
+  budgets: z.strictObject({
+    monthlyLimitUsd: money,
+    thresholdsUsd: z.array(money).min(1),
+    alertEmails: z.array(email).min(1, { error: 'give at least one e-mail for budget alerts' }),
+  }),
+  audit: z.strictObject({
+    trailName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$/),
+    logGroup: z.string().regex(/^\/[A-Za-z0-9_./#-]+$/, { error: 'log group names such as /ziggie/infrastructure-audit' }),
+    retentionDays: logRetention,
+  }),
+  bedrock: z.strictObject({
+    modelArns: z.array(z.string().regex(BEDROCK_ARN, { error: 'not a Bedrock model ARN' })).default([]),
+  }),
+  notifications: z.strictObject({ emails: z.array(email).min(1) }),
+  ops: z.strictObject({ awsMaxAttempts: z.number().int().min(1).max(10) }),
+  containers: z.array(container),
+  scenarios: z.strictObject({ default: z.string(), list: z.array(scenario).min(1) }),
+});
+
+export const configSchema = sectionsSchema.superRefine((c, ctx) => {
+  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  // Runs even when fields already failed, so every problem is reported at once. A check whose own inputs are
+  // malformed throws and is skipped: those inputs already have their own error lines.
+  for (const check of crossFieldChecks) {
+    try {
+      check(c, issue);
+    } catch {
+      /* inputs already reported */
+    }
+  }
+}, { when: () => true });
+
+type Issue = (path: PropertyKey[], message: string) => void;
+type CrossFieldCheck = (c: z.output<typeof sectionsSchema>, issue: Issue) => void;
+
+const crossFieldChecks: CrossFieldCheck[] = [
+  function zonesBelongToRegion(c, issue) {
+    c.network.availabilityZones.forEach((az, i) => {
+      if (!new RegExp(`^${c.region}[a-z]$`).test(az)) {
+        issue(['network', 'availabilityZones', i], `not an availability zone of ${c.region} (e.g. ${c.region}a)`);
+      }
+    });
+    if (new Set(c.network.availabilityZones).size !== c.network.availabilityZones.length) {
+      issue(['network', 'availabilityZones'], 'availability zones repeat');
+    }
+  },
+  function subnetsFitTheVpc(c, issue) {
+    if (c.network.publicSubnetCidrs.length !== c.network.availabilityZones.length) {
+      issue(['network', 'publicSubnetCidrs'], `give one subnet per availability zone (${c.network.availabilityZones.length})`);
+    }
+    const vpc = ipaddr.IPv4.parseCIDR(c.network.vpcCidr);
+    const subnets = c.network.publicSubnetCidrs.map((s) => ipaddr.IPv4.parseCIDR(s));
+    subnets.forEach(([addr, bits], i) => {
+      if (bits < vpc[1] || !addr.match(vpc)) issue(['network', 'publicSubnetCidrs', i], `not inside the VPC ${c.network.vpcCidr}`);
+      subnets.slice(0, i).forEach(([other, otherBits], j) => {
+        if (addr.match(other, otherBits) || other.match(addr, bits)) {
+          issue(['network', 'publicSubnetCidrs', i], `overlaps publicSubnetCidrs[${j}]`);
+        }
+      });
+    });
+  },
+  function thresholdsIncrease(c, issue) {
+    c.budgets.thresholdsUsd.forEach((t, i) => {
+      if (i > 0 && t <= c.budgets.thresholdsUsd[i - 1]) issue(['budgets', 'thresholdsUsd', i], 'thresholds must increase');
+      if (t > c.budgets.monthlyLimitUsd) issue(['budgets', 'thresholdsUsd', i], `above monthlyLimitUsd (${c.budgets.monthlyLimitUsd})`);
+    });
+  },
+  function secretsShareAPrefix(c, issue) {
+    c.secrets.names.forEach((name, i) => {
+      if (!name.startsWith(c.secrets.prefix)) issue(['secrets', 'names', i], `must sit under the common prefix ${c.secrets.prefix}`);
+    });
+    if (new Set(c.secrets.names).size !== c.secrets.names.length) issue(['secrets', 'names'], 'secret names repeat');
+    const projectRoot = c.secrets.prefix.split('/')[0] + '/';
+    if (!c.secrets.hostingerApiToken.startsWith(projectRoot)) {
+      issue(['secrets', 'hostingerApiToken'], `must sit under ${projectRoot} (IAM grants read on ${projectRoot}*)`);
+    }
+  },
+  function bucketsAndLifecycle(c, issue) {
+    if (c.storage.assetsBucket === c.storage.backupsBucket) issue(['storage', 'backupsBucket'], 'must differ from assetsBucket');
+    if (c.storage.backupsExpireAfterDays <= c.storage.backupsGlacierAfterDays) {
+      issue(['storage', 'backupsExpireAfterDays'], 'must be later than backupsGlacierAfterDays');
+    }
+  },
+  function containersUseKnownSecrets(c, issue) {
+    const known = new Set([...c.secrets.names, c.secrets.hostingerApiToken]);
+    const seen = new Set<string>();
+    c.containers.forEach((svc, i) => {
+      if (seen.has(svc.name)) issue(['containers', i, 'name'], `service "${svc.name}" is defined twice`);
+      seen.add(svc.name);
+      for (const [envName, secret] of Object.entries(svc.secrets)) {
+        if (!known.has(secret)) issue(['containers', i, 'secrets', envName], `"${secret}" is not in secrets.names`);
+        if (envName in svc.env) issue(['containers', i, 'secrets', envName], 'also set in env: a secret must not have a plain value');
+      }
+    });
+  },
+  function defaultScenarioExists(c, issue) {
+    const names = c.scenarios.list.map((s) => s.name);
+    if (!names.includes(c.scenarios.default)) issue(['scenarios', 'default'], `no scenario named "${c.scenarios.default}" in scenarios.list`);
+    if (new Set(names).size !== names.length) issue(['scenarios', 'list'], 'scenario names repeat');
+  },
+];
+
+export type ZiggieConfig = z.infer<typeof configSchema>;
+export type ContainerConfig = ZiggieConfig['containers'][number];
+export type UsageScenario = ZiggieConfig['scenarios']['list'][number];

@@ -1,0 +1,23 @@
+// `npm start`: synthesize every stack from the config offline and print what it would create.
+import { loadConfigOrExit } from '../config/cli';
+import { configPath } from '../config/load';
+import { synthesize } from '../stacks/synth';
+import { resourcesOf } from '../stacks/terraform-json';
+import { formatResourceSummary } from './lib/summary';
+
+const file = configPath();
+const config = loadConfigOrExit(file);
+const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
+const started = Date.now();
+const stacks = synthesize(config, outdir);
+const resources = stacks.flatMap(resourcesOf);
+
+console.log(`ziggie-infra: ${path(file)} → ${outdir}/stacks (${Date.now() - started} ms)\n`);
+console.log(formatResourceSummary(stacks));
+
+const result: Record<string, string | number> = { stacks: stacks.length, resources: resources.length };
+console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+
+function path(p: string): string {
+  return p.startsWith(process.cwd() + '/') ? p.slice(process.cwd().length + 1) : p;
+}
