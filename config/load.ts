@@ -32,27 +32,72 @@ export function loadConfig(file: string = configPath()): ZiggieConfig {
 
 export function parseConfig(text: string, file = '<config>'): ZiggieConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => {
       const at = e.linePos?.[0];
-      return `${at ? `line ${at.line} col ${at.col}` : '(document)'}: ${e.message.split('\n')[0]}`;
+      return `${at ? `line ${at.line} col ${at.col}` : '(document)'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
     }));
   }
   const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (result.success) return result.data;
-  throw new ConfigError(file, result.error.issues.flatMap((issue) => describeIssue(issue, doc, lines)));
+  throw new ConfigError(file, describeIssues(result.error.issues, doc, lines));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter): string[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
-      const at = [...issue.path, key];
-      return `${formatPath(at)}: unknown key${where(doc, lines, at)} (allowed keys are listed in config/schema.ts)`;
-    });
+/**
+ * One line per problem. A misspelt key shows up twice in zod's issues (the typo is unknown, the real key is
+ * missing): report it once, as the typo, with the key that was meant.
+ */
+function describeIssues(issues: z.core.$ZodIssue[], doc: Document, lines: LineCounter): string[] {
+  const missing = new Map<string, z.core.$ZodIssue>();
+  for (const issue of issues) {
+    if (issue.code !== 'custom' && issue.input === undefined) missing.set(formatPath(issue.path), issue);
   }
-  const problem = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
-  return [`${formatPath(issue.path)}: ${problem}${where(doc, lines, issue.path)}`];
+  const out: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const meant = [...missing.keys()].find((p) => p.startsWith(prefixOf(issue.path)) && isTypo(key, lastKey(p)));
+        if (meant) missing.delete(meant);
+        const hint = meant ? `did you mean ${lastKey(meant)}?` : 'allowed keys are listed in config/schema.ts';
+        const at = [...issue.path, key];
+        out.push(`${formatPath(at)}: unknown key${where(doc, lines, at)} (${hint})`);
+      }
+    }
+  }
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') continue;
+    const key = formatPath(issue.path);
+    if (missing.get(key) === issue) out.push(`${key}: required`);
+    else if (!(issue.code !== 'custom' && issue.input === undefined)) {
+      out.push(`${key}: ${issue.message}${where(doc, lines, issue.path)}`);
+    }
+  }
+  return out;
+}
+
+function prefixOf(p: readonly PropertyKey[]): string {
+  return p.length === 0 ? '' : `${formatPath(p)}.`;
+}
+
+function lastKey(p: string): string {
+  return p.slice(p.lastIndexOf('.') + 1);
+}
+
+/** At most two single-character edits apart (Levenshtein), case-insensitively. */
+function isTypo(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (Math.abs(x.length - y.length) > 2) return false;
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[y.length] <= 2;
 }
 
 /** `network.publicSubnetCidrs[1]` — the path as a YAML reader would write it. */

@@ -104,7 +104,8 @@ const sectionsSchema = z.strictObject({
     sshAllowlist: z.array(cidr).min(1, { error: 'give at least one CIDR allowed to SSH to the VPS' }),
   }),
   gpu: z.strictObject({
-    instanceType: instanceType.regex(GPU_FAMILY, { error: 'must be a GPU instance type (g4dn, g5, g6, p3, …)' }),
+    instanceType: instanceType.refine((t) => !INSTANCE_TYPE.test(t) || GPU_FAMILY.test(t),
+      { error: 'must be a GPU instance type (g4dn, g5, g6, p3, …)' }),
     spot: z.strictObject({ maxPriceUsdPerHour: money.max(50) }),
     idleMinutes: z.number().int().min(5).max(240),
     maxRuntimeHours: z.number().int().min(1).max(72),
@@ -183,6 +184,7 @@ type CrossFieldCheck = (c: z.output<typeof sectionsSchema>, issue: Issue) => voi
 
 const crossFieldChecks: CrossFieldCheck[] = [
   function zonesBelongToRegion(c, issue) {
+    if (!(AWS_REGIONS as readonly string[]).includes(c.region)) return;
     c.network.availabilityZones.forEach((az, i) => {
       if (!new RegExp(`^${c.region}[a-z]$`).test(az)) {
         issue(['network', 'availabilityZones', i], `not an availability zone of ${c.region} (e.g. ${c.region}a)`);
