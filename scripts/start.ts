@@ -4,6 +4,7 @@ import { configPath } from '../config/load';
 import { synthesize } from '../stacks/synth';
 import { resourcesOf } from '../stacks/terraform-json';
 import { formatResourceSummary } from './lib/summary';
+import { estimateStacks } from '../cost/estimate';
 
 const file = configPath();
 const config = loadConfigOrExit(file);
@@ -16,6 +17,9 @@ console.log(`ziggie-infra: ${path(file)} → ${outdir}/stacks (${Date.now() - st
 console.log(formatResourceSummary(stacks));
 
 const result: Record<string, string | number> = { stacks: stacks.length, resources: resources.length };
+const cost = estimateStacks(stacks, config); // the config's default scenario (cost/, docs/cost.md)
+console.log(`monthly cost, scenario ${cost.scenario.name}: $${cost.totalUsd.toFixed(2)} (${cost.lines.map((l) => `${l.label} $${l.monthlyUsd.toFixed(2)}`).join(', ')})\n`);
+result.monthly_usd = cost.totalUsd.toFixed(2);
 console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
 function path(p: string): string {
