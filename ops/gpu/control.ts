@@ -101,7 +101,7 @@ export interface GpuControlDeps {
 export const GPU_ROLE_TAG = 'comfyui-gpu';
 
 /** Error codes that mean "AWS cannot give you this instance right now" — retryable, with what to do. */
-const CAPACITY_HINTS: Record<string, { message: string; retryAfterSeconds: number }> = {
+export const CAPACITY_HINTS: Record<string, { message: string; retryAfterSeconds: number }> = {
   InsufficientInstanceCapacity: {
     message: 'AWS has no spare capacity for this GPU type in this availability zone right now; retry in a few minutes, or see docs/runbooks/gpu-wont-start.md to move zone or type',
     retryAfterSeconds: 300,
