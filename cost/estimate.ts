@@ -149,7 +149,7 @@ export function estimateInventory(inv: Inventory, scenario: UsageScenario, book:
     const D = book.daysPerMonth;
     const paid = Math.max(0, inv.budgets - p('budgets.free-budgets'));
     const paidActions = Math.max(0, inv.actionBudgets - p('budgets.free-action-budgets'));
-    add({ id: 'budgets', label: 'AWS Budgets', basis: `${inv.budgets} budgets (2 free), ${inv.actionBudgets} with actions (2 free)`, monthlyUsd: paid * D * p('budgets.budget') + paidActions * D * p('budgets.action-enabled-budget'), prices: ['budgets.budget', 'budgets.free-budgets', 'budgets.action-enabled-budget', 'budgets.free-action-budgets'] });
+    add({ id: 'budgets', label: 'AWS Budgets', basis: `${inv.budgets} budget${inv.budgets === 1 ? '' : 's'} (2 free), ${inv.actionBudgets} with actions (2 free)`, monthlyUsd: paid * D * p('budgets.budget') + paidActions * D * p('budgets.action-enabled-budget'), prices: ['budgets.budget', 'budgets.free-budgets', 'budgets.action-enabled-budget', 'budgets.free-action-budgets'] });
   }
   if (inv.trails > 0) {
     const extra = inv.trails - 1;

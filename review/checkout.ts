@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { readSynthesized } from '../stacks/synth';
+import type { SynthesizedStack } from '../stacks/terraform-json';
+
+const run = promisify(execFile);
+
+export async function git(repo: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run('git', ['-C', repo, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return stdout.trim();
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`git ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+export async function repoRoot(dir: string): Promise<string> {
+  return git(dir, ['rev-parse', '--show-toplevel']);
+}
+
+/**
+ * The config file a checkout synthesizes with: ZIGGIE_CONFIG when set (a path inside the repository is taken
+ * from that checkout, so base uses base's copy), else the checkout's own example config.
+ */
+export function configFor(checkout: string, repo: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const given = env.ZIGGIE_CONFIG;
+  if (!given) return undefined;
+  const abs = path.resolve(repo, given);
+  const rel = path.relative(repo, abs);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? abs : path.join(checkout, rel);
+}
+
+/**
+ * Synthesize a checkout with ITS OWN code and config: `tsx main.ts` in a child process with CDKTF_OUTDIR set.
+ * Base and head may differ in code, so neither may be synthesized with the other's modules.
+ */
+export async function synthCheckout(checkout: string, outdir: string, config?: string): Promise<SynthesizedStack[]> {
+  const tsx = path.join(checkout, 'node_modules/.bin/tsx');
+  const [cmd, args] = existsSync(tsx) ? [tsx, ['main.ts']] : ['npx', ['--no-install', 'tsx', 'main.ts']];
+  const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' };
+  if (config) env.ZIGGIE_CONFIG = config;
+  else delete env.ZIGGIE_CONFIG;
+  rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
+  try {
+    await run(cmd, args, { cwd: checkout, env, maxBuffer: 64 * 1024 * 1024 });
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`synth failed in ${checkout}:\n${(e.stderr || e.stdout || e.message).trim()}`);
+  }
+  return readSynthesized(outdir);
+}
+
+export interface BaseCheckout {
+  readonly dir: string;
+  readonly sha: string;
+  dispose(): Promise<void>;
+}
+
+/**
+ * `ref` checked out in a throwaway git worktree, with the head's node_modules symlinked in (the base commit's
+ * dependencies are assumed compatible: the lockfile rarely changes in an infrastructure PR; when it does, the
+ * synth error says so).
+ */
+export async function checkoutBase(repo: string, ref: string): Promise<BaseCheckout> {
+  const sha = await git(repo, ['rev-parse', '--verify', `${ref}^{commit}`]);
+  const parent = mkdtempSync(path.join(os.tmpdir(), 'ziggie-review-base-'));
+  const dir = path.join(parent, 'checkout');
+  await git(repo, ['worktree', 'add', '--detach', '--force', dir, sha]);
+  const modules = path.join(repo, 'node_modules');
+  if (existsSync(modules) && !existsSync(path.join(dir, 'node_modules'))) symlinkSync(modules, path.join(dir, 'node_modules'), 'dir');
+  return {
+    dir,
+    sha,
+    async dispose() {
+      await git(repo, ['worktree', 'remove', '--force', dir]).catch(() => undefined);
+      rmSync(parent, { recursive: true, force: true });
+      await git(repo, ['worktree', 'prune']).catch(() => undefined);
+    },
+  };
+}
