@@ -102,12 +102,13 @@ export class AuditLog {
    * no-op), or `error` with the message when it throws (the error is rethrown). The audit write never masks the
    * command's own outcome.
    */
-  async run<T>(action: string, target: string, fn: () => Promise<T>, classify?: (value: T) => { result?: AuditResult; detail?: Record<string, unknown> }): Promise<T> {
+  async run<T>(action: string, target: string, fn: () => Promise<T>,
+    classify?: (value: T) => { result?: AuditResult; detail?: Record<string, unknown>; target?: string }): Promise<T> {
     const started = Date.now();
     try {
       const value = await fn();
       const c = classify?.(value) ?? {};
-      await this.record({ action, target, result: c.result ?? 'ok', durationMs: Date.now() - started, detail: c.detail });
+      await this.record({ action, target: c.target ?? target, result: c.result ?? 'ok', durationMs: Date.now() - started, detail: c.detail });
       return value;
     } catch (err) {
       await this.record({ action, target, result: 'error', durationMs: Date.now() - started, error: String((err as Error)?.message ?? err).split('\n')[0] });

@@ -1,5 +1,6 @@
 /** The Hostinger API token: HOSTINGER_API_TOKEN from the environment, else the Secrets Manager secret. */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { explainAwsError } from '../aws/errors';
 import { awsErrorCode } from '../gpu/control';
 
 export class MissingTokenError extends Error {
@@ -26,6 +27,6 @@ export async function resolveHostingerToken(opts: {
     if (err instanceof MissingTokenError) throw err;
     const code = awsErrorCode(err);
     if (code === 'ResourceNotFoundException') throw new MissingTokenError(opts.secretId, `${opts.secretId} has no value yet`);
-    throw err;
+    throw new MissingTokenError(opts.secretId, explainAwsError(err, `reading ${opts.secretId}`));
   }
 }

@@ -1,0 +1,355 @@
+/**
+ * The `ziggie` ops CLI: gpu, secrets, cost, health, audit, vps, dns. Human tables by default, `--json`
+ * everywhere; every mutating command is audited; every failure is one line that says what to do next.
+ * scripts/ziggie.ts is the entry point; tests call `runCli` with their own context and streams.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfig, configPath, ConfigError } from '../../config/load';
+import type { ZiggieConfig } from '../../config/schema';
+import type { AuditRecord } from '../audit/audit';
+import { explainAwsError } from '../aws/errors';
+import { costReport } from '../cost';
+import { opsContext, type OpsContext } from '../context';
+import type { GpuAnswer, GpuControl } from '../gpu/control';
+import { gpuControlFor, waitUntilReady } from '../gpu/service';
+import { healthChecks, runChecks, systemSsh, type RemoteRun } from '../health';
+import { HostingerApiError } from '../hostinger/client';
+import { desiredFirewallRules, firewallName, syncFirewall } from '../hostinger/firewall';
+import { restoreLatestSnapshot, snapshotBeforeChange } from '../hostinger/snapshot';
+import { MissingTokenError } from '../hostinger/token';
+import type { DnsRecordType } from '../hostinger/types';
+import { getSecret, listSecrets, putSecret } from '../secrets';
+import { duration, parseSince, readSecretInput, table, usd, type SecretInputIo } from './output';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: SecretInputIo['stdin'];
+}
+
+export interface CliDeps {
+  io?: CliIo;
+  /** Build the context (tests pass mocked clients); default: from the config file. */
+  context?: (config: ZiggieConfig) => OpsContext;
+  config?: ZiggieConfig;
+  /** GPU controller override (tests). */
+  gpu?: (ctx: OpsContext, instanceId?: string) => Promise<GpuControl>;
+  ssh?: RemoteRun;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Exit codes: 0 ok, 1 a check or operation failed, 2 bad config or usage. */
+export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number> {
+  const io: CliIo = deps.io ?? { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  let exitCode = 0;
+  let json = false;
+  const out = (line = '') => io.stdout.write(`${line}\n`);
+  const err = (line: string) => io.stderr.write(`${line}\n`);
+  const emit = (value: unknown, human: () => void) => (json ? out(JSON.stringify(value, null, 2)) : human());
+  const fail = (code = 1) => { exitCode = Math.max(exitCode, code); };
+
+  let ctx: OpsContext | undefined;
+  const context = (cmd: Command): OpsContext => {
+    if (ctx) return ctx;
+    const opts = cmd.optsWithGlobals() as { config?: string };
+    const config = deps.config ?? loadConfig(opts.config ?? configPath());
+    ctx = deps.context ? deps.context(config) : opsContext(config);
+    return ctx;
+  };
+  const gpuFor = (c: OpsContext, instanceId?: string) => (deps.gpu
+    ? deps.gpu(c, instanceId)
+    : gpuControlFor(c.config, { ec2: c.aws.ec2, cloudwatch: c.aws.cloudwatch, instanceId }));
+
+  const program = new Command('ziggie')
+    .description('Day-2 operations for the Ziggie Cloud (AWS GPU, secrets, cost, health, audit; Hostinger VPS)')
+    .option('--json', 'machine-readable output')
+    .option('-c, --config <file>', 'config file (default: $ZIGGIE_CONFIG or config/ziggie.example.yaml)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .hook('preAction', (_, action) => { json = Boolean(action.optsWithGlobals().json); });
+
+  // ── gpu ──────────────────────────────────────────────────────────────────────────────────────────
+  const gpu = program.command('gpu').description('start, stop and inspect the ComfyUI GPU instance');
+  const instanceOpt = () => new Option('--instance-id <id>', 'act on this instance instead of the one tagged Role=comfyui-gpu');
+  const printAnswer = (a: GpuAnswer) => {
+    out(a.message);
+    const rows: [string, string | undefined][] = [
+      ['instance', a.instanceId && `${a.instanceId} (${a.instanceType}, ${a.lifecycle}, ${a.availabilityZone})`],
+      ['state', `${a.state}${a.ec2State ? ` (EC2: ${a.ec2State})` : ''}`],
+      ['url', a.url ? `${a.url}${a.ready ? '' : ' (not answering yet)'}` : undefined],
+      ['launched', a.launchTime],
+      ['uptime', a.uptimeSeconds === undefined ? undefined : duration(a.uptimeSeconds)],
+      ['session cost', a.cost && `${usd(a.cost.sessionUsd)} so far at ${usd(a.cost.usdPerHour, 3)}/h (${a.cost.source})`],
+      ['retry in', a.retryAfterSeconds === undefined || !a.retryable ? undefined : `${a.retryAfterSeconds} s`],
+    ];
+    for (const [k, v] of rows) if (v) out(`  ${k.padEnd(12)} ${v}`);
+  };
+  const gpuExit = (a: GpuAnswer, wanted?: 'running') => {
+    if (['not-found', 'terminated', 'unavailable'].includes(a.state)) fail();
+    if (wanted === 'running' && !(a.state === 'running' && a.ready)) fail();
+  };
+  const waitOpts = (c: OpsContext, timeoutMin: string) => ({
+    timeoutMs: Number(timeoutMin) * 60_000,
+    sleep: deps.sleep,
+    onProgress: (a: GpuAnswer, ms: number) => err(`[${duration(Math.round(ms / 1000))}] ${a.message}${a.cost ? ` · ${usd(a.cost.sessionUsd)} so far` : ''}`),
+  });
+
+  gpu.command('start').description('start the GPU (idempotent); --wait until ComfyUI answers')
+    .option('--wait', 'wait until ComfyUI answers, with progress').option('--timeout <minutes>', 'give up waiting after', '10')
+    .addOption(instanceOpt())
+    .action(async (o: { wait?: boolean; timeout: string; instanceId?: string }, cmd: Command) => {
+      const c = context(cmd);
+      const control = await gpuFor(c, o.instanceId);
+      let a = await c.audit.run('gpu.start', o.instanceId ?? 'gpu', () => control.start(),
+        (r) => ({ result: r.changed ? 'ok' : 'no-change', target: r.instanceId, detail: { state: r.state, message: r.message } }));
+      if (o.wait && ['starting', 'running'].includes(a.state) && !a.ready) {
+        if (!json) err(a.message);
+        a = await waitUntilReady(control, waitOpts(c, o.timeout));
+      }
+      emit(a, () => printAnswer(a));
+      gpuExit(a, o.wait ? 'running' : undefined);
+    });
+
+  gpu.command('stop').description('stop the GPU (idempotent)').addOption(instanceOpt())
+    .action(async (o: { instanceId?: string }, cmd: Command) => {
+      const c = context(cmd);
+      const control = await gpuFor(c, o.instanceId);
+      const a = await c.audit.run('gpu.stop', o.instanceId ?? 'gpu', () => control.stop(),
+        (r) => ({ result: r.changed ? 'ok' : 'no-change', target: r.instanceId, detail: { state: r.state, sessionUsd: r.cost?.sessionUsd } }));
+      emit(a, () => printAnswer(a));
+      gpuExit(a);
+    });
+
+  gpu.command('status').description('state, uptime, URL and this session\'s cost so far').addOption(instanceOpt())
+    .action(async (o: { instanceId?: string }, cmd: Command) => {
+      const a = await (await gpuFor(context(cmd), o.instanceId)).status();
+      emit(a, () => printAnswer(a));
+      gpuExit(a);
+    });
+
+  gpu.command('url').description('the ComfyUI URL (exit 1 while it is not answering)')
+    .option('--wait', 'wait until ComfyUI answers').option('--timeout <minutes>', 'give up waiting after', '10').addOption(instanceOpt())
+    .action(async (o: { wait?: boolean; timeout: string; instanceId?: string }, cmd: Command) => {
+      const c = context(cmd);
+      const control = await gpuFor(c, o.instanceId);
+      let a = await control.status();
+      if (o.wait && a.state === 'starting') a = await waitUntilReady(control, waitOpts(c, o.timeout));
+      emit({ url: a.url ?? null, ready: a.ready, state: a.state, message: a.message }, () => {
+        if (a.url && a.ready) out(a.url);
+        else err(`no ComfyUI URL yet: ${a.message}${a.state === 'stopped' ? ' (npm run ziggie -- gpu start --wait)' : ''}`);
+      });
+      if (!(a.url && a.ready)) fail();
+    });
+
+  // ── secrets ──────────────────────────────────────────────────────────────────────────────────────
+  const secrets = program.command('secrets').description('list, put and get Secrets Manager values (never via argv)');
+  secrets.command('list').description('every configured secret: set, empty or missing, and when it last changed')
+    .action(async (_: unknown, cmd: Command) => {
+      const c = context(cmd);
+      const list = await listSecrets(c.aws.secrets, c.config);
+      emit(list, () => {
+        out(table(['secret', 'status', 'last changed'], list.map((s) => [s.name, s.status, s.lastChanged?.slice(0, 16).replace('T', ' ')])));
+        const empty = list.filter((s) => s.status !== 'set' && s.configured);
+        if (empty.length) out(`\n${empty.length} without a value: npm run ziggie -- secrets put <name>  (reads stdin or prompts)`);
+      });
+      if (list.some((s) => s.configured && s.status === 'missing')) fail();
+    });
+
+  secrets.command('put <name>').description('store a value read from stdin or a no-echo prompt')
+    .action(async (name: string, _: unknown, cmd: Command) => {
+      const c = context(cmd);
+      const value = await readSecretInput(name, { stdin: io.stdin, stderr: io.stderr });
+      const r = await putSecret(c.aws.secrets, c.audit, c.config, name, value);
+      emit({ name: r.name, versionId: r.versionId, stored: true }, () => out(`stored ${r.name} (version ${r.versionId ?? '?'})`));
+    });
+
+  secrets.command('get <name>').description('show a secret\'s metadata; the value only with --reveal (audited)')
+    .option('--reveal', 'print the value')
+    .action(async (name: string, o: { reveal?: boolean }, cmd: Command) => {
+      const c = context(cmd);
+      const s = await getSecret(c.aws.secrets, c.audit, c.config, name, Boolean(o.reveal));
+      emit(s, () => {
+        if (o.reveal) out(s.value ?? '');
+        else out(`${s.name}: ${'•'.repeat(8)} (${s.length} characters, last changed ${s.lastChanged ?? '?'}; --reveal to show)`);
+      });
+    });
+
+  // ── cost ─────────────────────────────────────────────────────────────────────────────────────────
+  program.command('cost').description('AWS spend by service, forecast and budget, plus the VPS, for a month')
+    .option('--month <YYYY-MM>', 'a past month (default: this month to date)')
+    .action(async (o: { month?: string }, cmd: Command) => {
+      const c = context(cmd);
+      const r = await costReport({ ce: c.aws.costExplorer, budgets: c.aws.budgets }, c.config, { month: o.month });
+      emit(r, () => {
+        out(`${r.month} ${r.complete ? '(whole month)' : `(month to date, ${r.period.start} … ${r.period.end})`}`);
+        out(table(['service', 'USD'], [...r.byService.map((s) => [s.service, s.usd.toFixed(2)])]));
+        out('');
+        const rows: [string, string][] = [
+          ['AWS', `${usd(r.awsUsd)}${r.awsForecastUsd !== undefined ? `  (forecast ${usd(r.awsForecastUsd)})` : ''}`],
+          ['Hostinger VPS', `${usd(r.vpsMonthlyUsd)}  (fixed monthly, from the config)`],
+          ['total', `${usd(r.totalUsd)}${r.totalForecastUsd !== undefined ? `  (forecast ${usd(r.totalForecastUsd)})` : ''}`],
+        ];
+        for (const [k, v] of rows) out(`${k.padEnd(14)} ${v}`);
+        if (r.forecastNote) out(`forecast: ${r.forecastNote}`);
+        if (r.budget) {
+          const b = r.budget;
+          out(`budget ${b.name}: ${b.status.toUpperCase()} — ${usd(b.actualUsd)} of ${usd(b.limitUsd)}${b.forecastUsd !== undefined ? `, forecast ${usd(b.forecastUsd)}` : ''}`
+            + `${b.crossed.length ? `; crossed ${b.crossed.map((t) => usd(t, 0)).join(', ')}` : ''}${b.nextThreshold ? `; next alert at ${usd(b.nextThreshold, 0)}` : ''}`);
+        }
+        if (r.budgetNote) out(`budget: ${r.budgetNote}`);
+      });
+      if (r.budget?.status === 'over') fail();
+    });
+
+  // ── health ───────────────────────────────────────────────────────────────────────────────────────
+  program.command('health').description('AWS and Hostinger checks, one line each; exit 0 only if all pass')
+    .option('--no-ssh', 'skip the SSH check')
+    .option('--ssh-user <user>', 'SSH user on the VPS', process.env.ZIGGIE_VPS_SSH_USER ?? 'root')
+    .option('--ssh-key <file>', 'SSH private key (default: your agent / ~/.ssh/config)', process.env.ZIGGIE_VPS_SSH_KEY)
+    .action(async (o: { ssh: boolean; sshUser: string; sshKey?: string }, cmd: Command) => {
+      const c = context(cmd);
+      const control = await gpuFor(c);
+      const ssh = o.ssh ? deps.ssh ?? systemSsh({ host: c.config.vps.publicIp, user: o.sshUser, key: o.sshKey }) : undefined;
+      const results = await runChecks(healthChecks({
+        config: c.config, sts: c.aws.sts, cloudwatch: c.aws.cloudwatch, gpu: control, audit: c.audit, hostinger: c.hostinger, ssh,
+      }));
+      const passed = results.filter((r) => r.ok).length;
+      emit({ ok: passed === results.length, checks: results }, () => {
+        const width = Math.max(...results.map((r) => r.name.length));
+        for (const r of results) out(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}  (${r.ms} ms)`);
+        out(`${passed} passed, ${results.length - passed} failed`);
+      });
+      if (passed !== results.length) fail();
+    });
+
+  // ── audit ────────────────────────────────────────────────────────────────────────────────────────
+  const audit = program.command('audit').description('the audit trail of mutating commands');
+  const printRecords = (records: AuditRecord[]) => out(table(['time', 'who', 'action', 'target', 'result', 'ms'],
+    records.map((r) => [r.time.slice(0, 19).replace('T', ' '), r.who.replace(/^arn:aws:(sts|iam)::\d+:/, ''), r.action, r.target,
+      r.result === 'error' ? `error: ${r.error ?? ''}`.slice(0, 60) : r.result, r.durationMs])));
+  audit.command('tail').description('the latest records from CloudWatch (and any still waiting locally)')
+    .option('--since <age>', 'how far back: 30m, 24h, 7d', '24h').option('-n, --limit <n>', 'records', '20')
+    .option('--follow', 'keep polling for new records')
+    .action(async (o: { since: string; limit: string; follow?: boolean }, cmd: Command) => {
+      const c = context(cmd);
+      await c.audit.flushPending().catch(() => undefined);
+      const records = await c.audit.tail({ sinceMs: parseSince(o.since), limit: Number(o.limit) });
+      const pending = c.audit.pending();
+      emit({ records, pendingLocal: pending }, () => {
+        printRecords(records);
+        if (pending.length) out(`\n${pending.length} more waiting in ${c.audit.spoolFile} (sent on the next command that reaches CloudWatch)`);
+      });
+      if (o.follow) {
+        let last = records.length ? Date.parse(records[records.length - 1].time) + 1 : Date.now();
+        for (;;) {
+          await (deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(5000);
+          const more = await c.audit.tail({ startTime: last, limit: 1000 });
+          for (const r of more) out(json ? JSON.stringify(r) : `${r.time.slice(0, 19).replace('T', ' ')}  ${r.who}  ${r.action}  ${r.target}  ${r.result}`);
+          if (more.length) last = Date.parse(more[more.length - 1].time) + 1;
+        }
+      }
+    });
+  audit.command('flush').description('send records waiting in the local spool to CloudWatch')
+    .action(async (_: unknown, cmd: Command) => {
+      const r = await context(cmd).audit.flushPending();
+      emit(r, () => out(`sent ${r.sent}, still waiting ${r.remaining}${r.rejected ? `, ${r.rejected} too old for CloudWatch (kept in audit-rejected.jsonl)` : ''}`));
+      if (r.remaining) fail();
+    });
+
+  // ── vps (Hostinger) ─────────────────────────────────────────────────────────────────────────────
+  const vps = program.command('vps').description('the Hostinger VPS: status, snapshot, restore, firewall');
+  vps.command('status').action(async (_: unknown, cmd: Command) => {
+    const c = context(cmd);
+    const client = await c.hostinger();
+    const [vm, snap] = await Promise.all([client.getVirtualMachine(c.config.vps.hostingerVmId), client.getSnapshot(c.config.vps.hostingerVmId)]);
+    emit({ vm, snapshot: snap }, () => {
+      out(`VM ${vm.id} ${vm.state} — ${vm.hostname} ${vm.ipv4?.map((i) => i.address).join(', ') ?? ''} (${vm.plan ?? '?'}, ${vm.cpus} vCPU, ${Math.round(vm.memory / 1024)} GB)`);
+      out(`firewall: ${vm.firewall_group_id ?? 'none'}; actions: ${vm.actions_lock}`);
+      out(snap ? `snapshot: ${snap.created_at} (expires ${snap.expires_at})` : 'snapshot: none');
+    });
+  });
+  vps.command('snapshot').description('snapshot the VPS now (replaces its one existing snapshot)')
+    .option('--no-wait', 'return once requested').option('--reason <text>', 'why (goes into the audit record)')
+    .action(async (o: { wait: boolean; reason?: string }, cmd: Command) => {
+      const c = context(cmd);
+      const r = await snapshotBeforeChange(c.config, { context: c, wait: o.wait, reason: o.reason, log: (l) => err(l) });
+      emit(r, () => out(`snapshot ${r.action.state}${r.snapshot ? `: ${r.snapshot.created_at}` : ''} (action #${r.action.id})`));
+    });
+  vps.command('restore').description('restore the VPS to its snapshot (everything since is lost)')
+    .option('--yes', 'really restore').option('--no-wait', 'return once requested').option('--reason <text>', 'why')
+    .action(async (o: { yes?: boolean; wait: boolean; reason?: string }, cmd: Command) => {
+      const c = context(cmd);
+      if (!o.yes) {
+        const snap = await (await c.hostinger()).getSnapshot(c.config.vps.hostingerVmId);
+        err(snap ? `would restore VPS ${c.config.vps.hostingerVmId} to its snapshot of ${snap.created_at}; run again with --yes` : 'the VPS has no snapshot');
+        fail(snap ? 2 : 1);
+        return;
+      }
+      const r = await restoreLatestSnapshot(c.config, { context: c, wait: o.wait, reason: o.reason, log: (l) => err(l) });
+      emit(r, () => out(`restore ${r.action.state} (snapshot of ${r.snapshot.created_at}, action #${r.action.id})`));
+    });
+  vps.command('firewall').description('converge the Hostinger firewall: SSH from vps.sshAllowlist, HTTP/HTTPS from anywhere')
+    .option('--check', 'show what would change, change nothing').option('--no-prune', 'keep rules the config does not name')
+    .action(async (o: { check?: boolean; prune: boolean }, cmd: Command) => {
+      const c = context(cmd);
+      const client = await c.hostinger();
+      const params = { name: firewallName(c.config), vmId: c.config.vps.hostingerVmId, rules: desiredFirewallRules(c.config), check: o.check, prune: o.prune };
+      const r = o.check
+        ? await syncFirewall(client, params)
+        : await c.audit.run('vps.firewall', `hostinger-firewall/${params.name}`, () => syncFirewall(client, params),
+          (x) => ({ result: x.changed ? 'ok' : 'no-change', detail: { added: x.add.length, removed: x.remove.length, activated: x.activate } }));
+      emit(r, () => {
+        if (!r.changed) return out(`firewall ${r.firewallName}: in sync`);
+        if (r.create) out(`${r.applied ? '' : 'would '}create firewall ${r.firewallName}`);
+        for (const a of r.add) out(`${r.applied ? '+' : 'would add'} ${a.protocol} ${a.port} from ${a.source_detail}`);
+        for (const x of r.remove) out(`${r.applied ? '-' : 'would remove'} ${x.protocol} ${x.port} from ${x.source_detail}`);
+        if (r.activate) out(`${r.applied ? 'activated' : 'would activate'} on VM ${params.vmId}`);
+        else if (r.sync) out(`${r.applied ? 'synced' : 'would sync'} to VM ${params.vmId}`);
+      });
+    });
+
+  // ── dns (Hostinger) ─────────────────────────────────────────────────────────────────────────────
+  const dns = program.command('dns').description('Hostinger DNS zone records');
+  dns.command('get <domain>').action(async (domain: string, _: unknown, cmd: Command) => {
+    const zone = await (await context(cmd).hostinger()).getDnsZone(domain);
+    emit(zone, () => out(table(['name', 'type', 'ttl', 'content'], zone.map((r) => [r.name, r.type, r.ttl, r.records.map((x) => x.content).join(' | ')]))));
+  });
+  dns.command('set <domain> <name> <type> <content...>').description('replace the records of one name+type')
+    .option('--ttl <seconds>', 'TTL', '3600')
+    .action(async (domain: string, name: string, type: string, content: string[], o: { ttl: string }, cmd: Command) => {
+      const c = context(cmd);
+      const client = await c.hostinger();
+      const record = { name, type: type.toUpperCase() as DnsRecordType, ttl: Number(o.ttl), records: content.map((x) => ({ content: x })) };
+      await c.audit.run('dns.set', `${domain}/${name}/${record.type}`, () => client.updateDnsZone(domain, [record], { overwrite: true }),
+        () => ({ detail: { ttl: record.ttl, records: content } }));
+      emit({ domain, ...record, updated: true }, () => out(`${name}.${domain} ${record.type} → ${content.join(', ')} (ttl ${record.ttl})`));
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 2;
+    }
+    const line = describeError(e);
+    if (json) out(JSON.stringify({ error: line }));
+    else err(`ziggie: ${line}`);
+    return 1;
+  }
+  return exitCode;
+}
+
+/** Any error → one line with what to do next. */
+export function describeError(e: unknown): string {
+  if (e instanceof HostingerApiError) return `${e.message.split('\n')[0]} — ${e.hint}`;
+  if (e instanceof MissingTokenError) return e.message;
+  const name = (e as { name?: string })?.name;
+  if (e instanceof Error && (name === 'Error' || name === 'TypeError' || name === 'GpuNotFoundError') && !(e as { $metadata?: unknown }).$metadata) {
+    return e.message.split('\n')[0];
+  }
+  return explainAwsError(e);
+}

@@ -1,0 +1,90 @@
+/**
+ * `ziggie gpu …` on top of the shared core: builds a GpuControl from the config (tags, port, rates), probes
+ * ComfyUI directly and falls back to the watchdog's CloudWatch heartbeat (the security group admits only the
+ * VPS, so from a laptop the direct probe usually cannot connect), and waits with progress.
+ */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ZiggieConfig } from '../../config/schema';
+import { priceBook } from '../../cost/prices';
+import { heartbeatProbe } from '../../lambda/gpu-control/heartbeat';
+import { createGpuControl, latestSpotPrice, type Ec2Like, type FetchLike, type GpuAnswer, type GpuControl, type GpuRates } from './control';
+
+/** The first probe that says "up" wins. */
+export function eitherProbe(...probes: FetchLike[]): FetchLike {
+  return async (url, init) => {
+    let last = { ok: false, status: 503 };
+    for (const probe of probes) {
+      try {
+        const res = await probe(url, init);
+        if (res.ok) return res;
+        last = res;
+      } catch {
+        /* try the next */
+      }
+    }
+    return last;
+  };
+}
+
+/** On-demand rate from the cost price book (eu-north-1 data), when it has the type. */
+export function onDemandRate(config: Pick<ZiggieConfig, 'region' | 'gpu'>): number | undefined {
+  const book = priceBook(config.region);
+  const id = `ec2.on-demand.${config.gpu.instanceType}`;
+  return book.has(id) && !book.fallbackFrom ? book.price(id).usd : undefined;
+}
+
+export interface GpuServiceDeps {
+  ec2: Ec2Like;
+  cloudwatch?: Pick<CloudWatchClient, 'send'>;
+  fetch?: FetchLike;
+  instanceId?: string;
+  now?: () => Date;
+}
+
+/** A controller for the configured GPU; the spot price is looked up once (failures fall back quietly). */
+export async function gpuControlFor(config: ZiggieConfig, deps: GpuServiceDeps): Promise<GpuControl> {
+  const rates: GpuRates = { onDemandUsdPerHour: onDemandRate(config), maxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour };
+  try {
+    rates.spotUsdPerHour = await latestSpotPrice(deps.ec2, config.gpu.instanceType);
+  } catch {
+    /* the estimate falls back to on-demand / max price */
+  }
+  const direct: FetchLike = deps.fetch ?? ((url, init) => fetch(url, init));
+  let probe = direct;
+  if (deps.cloudwatch) {
+    const cw = deps.cloudwatch;
+    // The heartbeat probe needs the instance id; the URL's host does not carry it, so resolve lazily.
+    let control: GpuControl | undefined;
+    probe = eitherProbe(direct, async (url, init) => {
+      const id = deps.instanceId ?? (await control!.find()).InstanceId!;
+      return heartbeatProbe(cw, id)(url, init);
+    });
+    control = createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now },
+      { instanceId: deps.instanceId, project: config.tags.Project, port: config.gpu.comfyuiPort }, rates);
+    return control;
+  }
+  return createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now },
+    { instanceId: deps.instanceId, project: config.tags.Project, port: config.gpu.comfyuiPort }, rates);
+}
+
+/**
+ * Poll `status` until ComfyUI answers (running + ready), the GPU stops/fails, or the timeout passes.
+ * `onProgress` gets every answer whose message changed.
+ */
+export async function waitUntilReady(control: GpuControl, opts: {
+  timeoutMs?: number; intervalMs?: number; onProgress?: (a: GpuAnswer, elapsedMs: number) => void; sleep?: (ms: number) => Promise<void>;
+} = {}): Promise<GpuAnswer> {
+  const started = Date.now();
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let lastMessage = '';
+  for (;;) {
+    const a = await control.status();
+    if (a.message !== lastMessage) {
+      opts.onProgress?.(a, Date.now() - started);
+      lastMessage = a.message;
+    }
+    if (a.state === 'running' && a.ready) return a;
+    if (a.state !== 'starting' || Date.now() - started > (opts.timeoutMs ?? 10 * 60_000)) return a;
+    await sleep(opts.intervalMs ?? 10_000);
+  }
+}
