@@ -5,6 +5,7 @@ import { synthesize } from '../stacks/synth';
 import { resourcesOf } from '../stacks/terraform-json';
 import { formatResourceSummary } from './lib/summary';
 import { estimateStacks } from '../cost/estimate';
+import { formatGuardrailReport, runGuardrails } from '../modules/guardrails';
 
 const file = configPath();
 const config = loadConfigOrExit(file);
@@ -20,7 +21,13 @@ const result: Record<string, string | number> = { stacks: stacks.length, resourc
 const cost = estimateStacks(stacks, config); // the config's default scenario (cost/, docs/cost.md)
 console.log(`monthly cost, scenario ${cost.scenario.name}: $${cost.totalUsd.toFixed(2)} (${cost.lines.map((l) => `${l.label} $${l.monthlyUsd.toFixed(2)}`).join(', ')})\n`);
 result.monthly_usd = cost.totalUsd.toFixed(2);
+const guardrails = runGuardrails(stacks); // modules/guardrails, suppressions with reasons in suppressions.ts
+console.log(`${formatGuardrailReport(guardrails)}\n`);
+result.guardrail_failures = guardrails.failures.length;
 console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+
+// The RESULT line is printed first; a guardrail failure then fails the command.
+if (guardrails.failures.length > 0) process.exitCode = 1;
 
 function path(p: string): string {
   return p.startsWith(process.cwd() + '/') ? p.slice(process.cwd().length + 1) : p;

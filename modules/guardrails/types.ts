@@ -13,14 +13,38 @@ export interface RuleContext {
   readonly resources: readonly TerraformResource[];
 }
 
+/** The areas rules are grouped in (modules/guardrails/rules/<area>/). */
+export type RuleArea =
+  | 's3' | 'security-groups' | 'vpc' | 'ec2' | 'iam' | 'cloudtrail' | 'logs' | 'cloudfront' | 'secrets' | 'budgets' | 'tags';
+
 export interface GuardrailRule {
   /** Stable id, e.g. `S3-PUBLIC-ACCESS-BLOCK`; suppressions name it. */
   readonly id: string;
+  readonly area: RuleArea;
   /** Why it matters, one sentence. */
   readonly why: string;
   /** How to fix it, one sentence. */
   readonly fix: string;
-  readonly check: (resource: TerraformResource, context: RuleContext) => Verdict;
+  /** A verdict, or a verdict with a detail saying where (an attribute, a statement Sid); never a secret value. */
+  readonly check: (resource: TerraformResource, context: RuleContext) => Verdict | RuleResult;
+}
+
+export interface RuleResult {
+  readonly verdict: Verdict;
+  readonly detail?: string;
+}
+
+/**
+ * A finding someone has decided to accept. It must say why (the report lists every one) and name where: a
+ * construct path (`storage/assets-cdn`, which also covers everything below it) or a resource address, optionally
+ * a stack. A suppression that matches nothing is reported as unused, so a stale one does not linger.
+ */
+export interface Suppression {
+  readonly rule: string;
+  readonly path?: string;
+  readonly address?: string;
+  readonly stack?: string;
+  readonly reason: string;
 }
 
 export interface Finding {
@@ -31,13 +55,22 @@ export interface Finding {
   readonly verdict: Verdict;
   readonly why: string;
   readonly fix: string;
+  /** What exactly the rule found, e.g. `statement "AllowAll": Action "*"`. */
+  readonly detail?: string;
   /** Set when a suppression with a written reason covers this finding. */
   readonly suppressed?: { readonly reason: string };
 }
 
 export interface GuardrailReport {
+  /** Compliant and non-compliant findings (not-applicable pairs are counted, not listed). */
   readonly findings: readonly Finding[];
   /** Non-compliant and not suppressed: what fails the build. */
   readonly failures: readonly Finding[];
   readonly suppressed: readonly Finding[];
+  /** How many rules ran over how many stacks and resources. */
+  readonly rulesRun: number;
+  readonly stacksChecked: number;
+  readonly resourcesChecked: number;
+  /** Suppressions that matched no non-compliant finding: remove them. */
+  readonly unusedSuppressions: readonly Suppression[];
 }

@@ -1,0 +1,60 @@
+import type { ZiggieConfig } from '../config/schema';
+
+/**
+ * Names and ARNs derived from the config, shared by the stacks so that no stack needs a cross-stack reference or an
+ * AWS lookup to name another stack's resource (an offline plan cannot make lookups). Pure: no cdktf imports.
+ */
+export function ziggieNames(config: ZiggieConfig) {
+  const base = `${config.project}-${config.environment}`;
+  const arn = (service: string, resource: string, region: string = config.region) =>
+    `arn:aws:${service}:${region}:${config.accountId}:${resource}`;
+  const auditBucket = bucketName(`${config.audit.trailName}-${config.accountId}`, 'audit.trailName');
+  return {
+    base,
+    arn,
+    /** The project's root in Secrets Manager (`ziggie/`): the agent may read anything under it. */
+    secretsRoot: `${config.secrets.prefix.split('/')[0]}/`,
+    /** CloudTrail's own bucket: the trail name plus the account id keeps the global bucket name unique. */
+    auditBucket,
+    trailArn: arn('cloudtrail', `trail/${config.audit.trailName}`),
+    auditLogGroupArn: arn('logs', `log-group:${config.audit.logGroup}`),
+    flowLogGroup: `/${config.project}/${config.environment}/vpc-flow-logs`,
+    flowLogRole: `${base}-vpc-flow-logs`,
+    comfyuiSecurityGroup: `${base}-comfyui`,
+    amiBuilderSecurityGroup: `${base}-ami-builder`,
+    /** The policy for the operator / ops CLI (issue #3 calls it `ziggie-agent`). */
+    agentPolicy: `${config.project}-agent`,
+    vpsUser: `${config.project}-vps`,
+    vpsPolicy: `${config.project}-vps`,
+    bedrockUser: `${config.project}-bedrock`,
+    bedrockPolicy: `${config.project}-bedrock-invoke`,
+    iamPath: `/${config.project}/`,
+    budget: `${base}-monthly`,
+    assetsOac: `${base}-assets`,
+    assetsHeadersPolicy: `${base}-assets-headers`,
+  };
+}
+
+export type ZiggieNames = ReturnType<typeof ziggieNames>;
+
+/**
+ * Secrets Manager appends `-` and six random characters to a secret's ARN; `??????` matches exactly those, so a
+ * policy on `ziggie/prod/jwt-secret` cannot also match `ziggie/prod/jwt-secret-old`.
+ */
+export function secretArnPattern(config: ZiggieConfig, name: string): string {
+  return `arn:aws:secretsmanager:${config.region}:${config.accountId}:secret:${name}-??????`;
+}
+
+/** A derived bucket name that S3 accepts, or a one-line error naming the config key to change. */
+function bucketName(raw: string, from: string): string {
+  const name = raw.toLowerCase().replace(/[_.]+/g, '-');
+  if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name)) {
+    throw new Error(`config error: ${from}: the derived bucket name "${name}" is not a valid S3 bucket name (3-63 chars)`);
+  }
+  return name;
+}
+
+/** A Terraform-friendly construct id from a name such as `ziggie/prod/openai-api-key`. */
+export function constructId(name: string): string {
+  return name.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+}

@@ -1,0 +1,152 @@
+import type { Construct } from 'constructs';
+import { TerraformOutput } from 'cdktf';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamUser } from '@cdktf/provider-aws/lib/iam-user';
+import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
+import type { ZiggieConfig } from '../config/schema';
+import { secretArnPattern, ziggieNames } from '../modules/names';
+import { type PolicyStatement, policyDocument } from '../modules/policy';
+import { BACKUP_PREFIXES } from '../modules/storage-prefixes';
+import { ZiggieStack } from './ziggie-stack';
+
+/**
+ * Least-privilege identities. Every ARN is computed from the config (no cross-stack reference, no lookup).
+ *
+ * The VPS is not in AWS, so it cannot assume a role through instance metadata. It gets IAM users whose access keys
+ * are created OUT of Terraform (`aws iam create-access-key --user-name ziggie-vps`, stored on the VPS by the
+ * provisioning playbook): an aws_iam_access_key resource would put the secret key into the Terraform state.
+ * Every statement of those users is bound to the VPS's address (`aws:SourceIp` = vps.publicIp/32), so a leaked key
+ * is useless anywhere else. IAM Roles Anywhere would avoid the long-lived key but needs a CA and certificate
+ * rotation on the VPS (or AWS Private CA at ~400 USD/month): more moving parts than one IP-pinned key for one host.
+ */
+export class IamStack extends ZiggieStack {
+  readonly agentPolicy: IamPolicy;
+  readonly vpsUser: IamUser;
+  /** Undefined when no Bedrock model is configured. */
+  readonly bedrockUser?: IamUser;
+
+  constructor(scope: Construct, id: string, config: ZiggieConfig) {
+    super(scope, id, { config });
+    const names = ziggieNames(config);
+    const assets = `arn:aws:s3:::${config.storage.assetsBucket}`;
+    const backups = `arn:aws:s3:::${config.storage.backupsBucket}`;
+
+    this.agentPolicy = new IamPolicy(this, 'agent-policy', {
+      name: names.agentPolicy,
+      path: names.iamPath,
+      description: 'Ziggie agent / ops CLI: project instances, buckets, secrets and the audit log only',
+      policy: policyDocument([
+        {
+          // ec2:Describe* actions do not support resource-level permissions (AWS service authorization
+          // reference): Resource must be "*". They are read-only.
+          Sid: 'DescribeEc2UnscopableReadOnly',
+          Effect: 'Allow',
+          Action: [
+            'ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'ec2:DescribeTags',
+            'ec2:DescribeSpotInstanceRequests', 'ec2:DescribeImages', 'ec2:DescribeVolumes',
+          ],
+          Resource: '*',
+        },
+        {
+          Sid: 'StartStopRebootProjectInstancesOnly',
+          Effect: 'Allow',
+          Action: ['ec2:StartInstances', 'ec2:StopInstances', 'ec2:RebootInstances'],
+          Resource: names.arn('ec2', 'instance/*'),
+          Condition: { StringEquals: { 'aws:ResourceTag/Project': config.tags.Project } },
+        },
+        {
+          Sid: 'ListProjectBuckets',
+          Effect: 'Allow',
+          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+          Resource: [assets, backups],
+        },
+        {
+          Sid: 'ReadWriteAssets',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          Resource: `${assets}/*`,
+        },
+        {
+          // Backups can be read and added, not deleted (versioning keeps overwritten ones).
+          Sid: 'ReadWriteBackupsNoDelete',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject'],
+          Resource: `${backups}/*`,
+        },
+        {
+          Sid: 'ReadProjectSecrets',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: `arn:aws:secretsmanager:${config.region}:${config.accountId}:secret:${names.secretsRoot}*`,
+        },
+        {
+          // secretsmanager:ListSecrets does not support resource-level permissions; it returns metadata, no values.
+          Sid: 'ListSecretsUnscopable',
+          Effect: 'Allow',
+          Action: 'secretsmanager:ListSecrets',
+          Resource: '*',
+        },
+        {
+          Sid: 'WriteAuditLog',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          Resource: [names.auditLogGroupArn, `${names.auditLogGroupArn}:log-stream:*`],
+        },
+      ]),
+    });
+
+    // Only from the VPS's own address: a copied key does not work from anywhere else.
+    const fromVps = { IpAddress: { 'aws:SourceIp': `${config.vps.publicIp}/32` } };
+
+    const vpsSecrets = [...new Set(config.containers.flatMap((c) => Object.values(c.secrets)))].sort();
+    const vpsStatements: PolicyStatement[] = [
+      ...(vpsSecrets.length > 0 ? [{
+        Sid: 'ReadContainerSecrets',
+        Effect: 'Allow' as const,
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: vpsSecrets.map((name) => secretArnPattern(config, name)),
+        Condition: fromVps,
+      }] : []),
+      {
+        // Write-only backups: the VPS can add and overwrite (versioned) but not delete or read others' data.
+        Sid: 'WriteBackups',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        Resource: Object.values(BACKUP_PREFIXES).map((prefix) => `${backups}/${prefix}*`),
+        Condition: fromVps,
+      },
+      {
+        Sid: 'ListBackupPrefixes',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: backups,
+        Condition: { ...fromVps, StringLike: { 's3:prefix': Object.values(BACKUP_PREFIXES).map((p) => `${p}*`) } },
+      },
+    ];
+    this.vpsUser = this.userWithPolicy('vps', names.vpsUser, names.vpsPolicy, names.iamPath,
+      'The Hostinger VPS: reads its containers\' secrets, writes backups', vpsStatements);
+
+    if (config.bedrock.modelArns.length > 0) {
+      this.bedrockUser = this.userWithPolicy('bedrock', names.bedrockUser, names.bedrockPolicy, names.iamPath,
+        'n8n and Flowise on the VPS: invoke the configured Bedrock models only', [{
+          Sid: 'InvokeConfiguredModels',
+          Effect: 'Allow',
+          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+          Resource: [...config.bedrock.modelArns],
+          Condition: fromVps,
+        }]);
+    }
+
+    new TerraformOutput(this, 'agent_policy_arn', { value: this.agentPolicy.arn });
+    new TerraformOutput(this, 'vps_user', { value: this.vpsUser.name });
+  }
+
+  private userWithPolicy(id: string, userName: string, policyName: string, path: string, description: string,
+    statements: PolicyStatement[]): IamUser {
+    // No aws_iam_access_key and no login profile: keys are created out of band (see the class comment).
+    const user = new IamUser(this, `${id}-user`, { name: userName, path });
+    const policy = new IamPolicy(this, `${id}-policy`, { name: policyName, path, description, policy: policyDocument(statements) });
+    new IamUserPolicyAttachment(this, `${id}-policy-attachment`, { user: user.name, policyArn: policy.arn });
+    return user;
+  }
+}
