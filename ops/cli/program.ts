@@ -36,6 +36,7 @@ export interface CliDeps {
   gpu?: (ctx: OpsContext, instanceId?: string) => Promise<GpuControl>;
   ssh?: RemoteRun;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => Date;
 }
 
 /** Exit codes: 0 ok, 1 a check or operation failed, 2 bad config or usage. */
@@ -179,7 +180,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     .option('--month <YYYY-MM>', 'a past month (default: this month to date)')
     .action(async (o: { month?: string }, cmd: Command) => {
       const c = context(cmd);
-      const r = await costReport({ ce: c.aws.costExplorer, budgets: c.aws.budgets }, c.config, { month: o.month });
+      const r = await costReport({ ce: c.aws.costExplorer, budgets: c.aws.budgets }, c.config, { month: o.month, now: deps.now?.() });
       emit(r, () => {
         out(`${r.month} ${r.complete ? '(whole month)' : `(month to date, ${r.period.start} … ${r.period.end})`}`);
         out(table(['service', 'USD'], [...r.byService.map((s) => [s.service, s.usd.toFixed(2)])]));
