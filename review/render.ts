@@ -82,7 +82,8 @@ export function renderMarkdown(review: Review): string {
     for (const s of changed) out.push(...stackDetails(s, false), '');
   }
   if (review.warnings.length) out.push('> [!NOTE]', ...review.warnings.map((w) => `> ${esc(w)}`), '');
-  out.push(`<sub>\`npm run review\` · offline: synthesized JSON${review.plans.length ? ' + terraform plan' : ''}, prices from cost/prices.*.json · ${Object.entries(review.timings).map(([k, v]) => `${k.replace(/_ms$/, '')} ${(v / 1000).toFixed(1)} s`).join(', ')}</sub>`);
+  const timings = Object.entries(review.timings).map(([k, v]) => `${k.replace(/_ms$/, '').replace(/_/g, ' ')} ${(v / 1000).toFixed(1)} s`).join(', ');
+  out.push(`<sub>\`npm run review\` · offline: synthesized JSON${review.plans.length ? ' + terraform plan' : ''}, prices from cost/prices.*.json${timings ? ` · ${timings}` : ''}</sub>`);
   return truncate(out.join('\n'));
 }
 
@@ -115,7 +116,8 @@ function riskSection(risks: readonly RiskFlag[]): string[] {
 }
 
 function findingRow(f: Finding): string {
-  return `| \`${f.rule}\` | \`${f.stack}\` | ${resourceName(f)} | ${esc(f.why)} | ${esc(f.fix)} |`;
+  const detail = (f as Finding & { detail?: string }).detail;
+  return `| \`${f.rule}\` | \`${f.stack}\` | ${resourceName(f)}${detail ? `<br>${esc(detail)}` : ''} | ${esc(f.why)} | ${esc(f.fix)} |`;
 }
 
 function guardrailSection(review: Review): string[] {
