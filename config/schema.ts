@@ -67,6 +67,8 @@ const container = z.strictObject({
   secrets: z.record(z.string().regex(ENV_VAR, { error: 'not an environment variable name' }), z.string())
     .default({}),
   backupPaths: z.array(z.string().startsWith('/')).default([]),
+  /** Run an init process (docker-init) as PID 1: reaps zombies and forwards signals (compose `init: true`). */
+  init: z.boolean().optional(),
 });
 
 const scenario = z.strictObject({
