@@ -2,6 +2,7 @@ import { App, type TerraformStack } from 'cdktf';
 import type { ZiggieConfig } from '../config/schema';
 import { AuditStack } from './audit';
 import { BudgetsStack } from './budgets';
+import { GpuStack } from './gpu';
 import { IamStack } from './iam';
 import { NetworkStack } from './network';
 import { SecretsStack } from './secrets';
@@ -21,5 +22,10 @@ export function buildApp(config: ZiggieConfig, outdir = 'cdktf.out'): { app: App
     new AuditStack(app, 'audit', config),
     new BudgetsStack(app, 'budgets', config),
   ];
+  const network = stacks[1] as NetworkStack;
+  stacks.push(new GpuStack(app, 'gpu', config, {
+    subnetId: network.publicSubnets[0].id,
+    comfyuiSecurityGroupId: network.comfyuiSecurityGroup.id,
+  }));
   return { app, stacks };
 }

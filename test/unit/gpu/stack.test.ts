@@ -1,0 +1,145 @@
+import { Testing } from 'cdktf';
+import { loadConfig } from '../../../config/load';
+import type { ZiggieConfig } from '../../../config/schema';
+import { GpuStack } from '../../../stacks/gpu';
+import { resourcesOf, parseJsonAttribute, type TerraformJson } from '../../../stacks/terraform-json';
+
+function synthGpu(config: ZiggieConfig): TerraformJson {
+  const app = Testing.app();
+  const stack = new GpuStack(app, 'gpu', config, { subnetId: 'subnet-0aaa', comfyuiSecurityGroupId: 'sg-0bbb' });
+  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+}
+
+const config = loadConfig();
+const tf = synthGpu(config);
+const all = resourcesOf({ name: 'gpu', json: tf });
+const ofType = (type: string) => all.filter((r) => r.type === type);
+const one = (type: string) => {
+  const found = ofType(type);
+  expect(found).toHaveLength(1);
+  return found[0].config as Record<string, any>;
+};
+
+describe('idle stop arithmetic, read from the synthesized JSON', () => {
+  const alarms = ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>);
+  const composite = one('aws_cloudwatch_composite_alarm');
+
+  test('three idle alarms (CPU, GPU, queue), each covering exactly idleMinutes with every datapoint idle', () => {
+    expect(alarms.map((a) => a.metric_name).sort()).toEqual(['CPUUtilization', 'QueueDepth', 'nvidia_smi_utilization_gpu']);
+    for (const a of alarms) {
+      expect(a.period * a.evaluation_periods).toBe(config.gpu.idleMinutes * 60);
+      expect(a.datapoints_to_alarm).toBe(a.evaluation_periods);
+      expect(a.comparison_operator).toBe('LessThanThreshold');
+    }
+  });
+
+  test('the composite alarm fires only when all three are in ALARM', () => {
+    // The rule references the alarms (so Terraform orders them first); resolve each reference to its name.
+    const byAddress = new Map(ofType('aws_cloudwatch_metric_alarm').map((r) => [r.address, (r.config as any).alarm_name]));
+    const resolved = String(composite.alarm_rule).replace(/\$\{([\w.-]+)\.alarm_name\}/g, (_m, address) => byAddress.get(address));
+    const terms = resolved.split(' AND ');
+    expect(terms.sort()).toEqual(['ALARM("ziggie-gpu-idle-cpu")', 'ALARM("ziggie-gpu-idle-gpu")', 'ALARM("ziggie-gpu-idle-queue")']);
+    expect(composite.alarm_rule).not.toMatch(/\bOR\b|NOT/);
+  });
+
+  test('missing data neither stops a busy instance nor makes a stopped one flap', () => {
+    // "Breaching" would mean idle; a gap must never count as idle.
+    for (const a of alarms) expect(a.treat_missing_data).toBe('notBreaching');
+  });
+
+  test('changing idleMinutes changes the window and nothing else', () => {
+    const tf25 = synthGpu({ ...config, gpu: { ...config.gpu, idleMinutes: 25 } });
+    for (const r of resourcesOf({ name: 'gpu', json: tf25 }).filter((x) => x.type === 'aws_cloudwatch_metric_alarm')) {
+      const a = r.config as Record<string, any>;
+      expect(a.period * a.evaluation_periods).toBe(25 * 60);
+    }
+  });
+
+  test('the composite alarm reaches the Lambda through an EventBridge rule for its ALARM state', () => {
+    const rules = ofType('aws_cloudwatch_event_rule').map((r) => JSON.parse(String((r.config as any).event_pattern)));
+    expect(rules).toContainEqual(expect.objectContaining({
+      source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } },
+    }));
+  });
+});
+
+describe('instance', () => {
+  const lt = one('aws_launch_template');
+
+  test('persistent Spot that stops on interruption, with the configured max price', () => {
+    expect(lt.instance_market_options).toEqual({ market_type: 'spot', spot_options: {
+      spot_instance_type: 'persistent', instance_interruption_behavior: 'stop', max_price: '0.3000' } });
+    expect(lt.instance_initiated_shutdown_behavior).toBe('stop');
+    expect(lt.instance_type).toBe('g4dn.xlarge');
+  });
+
+  test('IMDSv2 required, encrypted gp3 root sized from config, no SSH key', () => {
+    expect(lt.metadata_options).toMatchObject({ http_tokens: 'required', http_endpoint: 'enabled' });
+    expect(lt.block_device_mappings).toEqual([{ device_name: '/dev/sda1', ebs: expect.objectContaining({
+      encrypted: 'true', volume_type: 'gp3', volume_size: config.gpu.rootVolumeGb }) }]);
+    expect(lt.key_name).toBeUndefined();
+  });
+
+  test('the AMI comes from config when pinned, else from the SSM parameter bake-ami writes', () => {
+    expect(lt.image_id).toBe(config.gpu.amiId);
+    const { amiId: _pinned, ...gpu } = config.gpu;
+    const fromSsm = synthGpu({ ...config, gpu });
+    expect(fromSsm.data?.aws_ssm_parameter).toBeDefined();
+    expect(Object.values(fromSsm.data!.aws_ssm_parameter)[0]).toMatchObject({ name: '/ziggie/comfyui/ami-id' });
+  });
+
+  test('in the ComfyUI security group only', () => {
+    expect(lt.network_interfaces).toEqual([expect.objectContaining({ security_groups: ['sg-0bbb'], subnet_id: 'subnet-0aaa' })]);
+  });
+
+  test('the instance profile can publish metrics, ship its logs and write only comfyui/generated/', () => {
+    const policy = parseJsonAttribute(ofType('aws_iam_role_policy').find((r) => (r.config as any).name === 'comfyui-minimal')!.config.policy) as any;
+    const s3 = policy.Statement.find((s: any) => s.Sid === 'UploadGeneratedAssets');
+    expect(s3).toMatchObject({ Action: ['s3:PutObject'], Resource: [`arn:aws:s3:::${config.storage.assetsBucket}/comfyui/generated/*`] });
+    const metrics = policy.Statement.find((s: any) => s.Sid === 'PublishGpuAndQueueMetrics');
+    expect(metrics.Condition.StringEquals['cloudwatch:namespace']).toEqual(['CWAgent', 'Ziggie/ComfyUI']);
+  });
+});
+
+describe('gpu-control Lambda', () => {
+  test('is exposed as a Function URL with AWS_IAM auth', () => {
+    expect(one('aws_lambda_function_url').authorization_type).toBe('AWS_IAM');
+  });
+
+  test('its role can start and stop only this instance', () => {
+    const policy = parseJsonAttribute(ofType('aws_iam_role_policy').find((r) => (r.config as any).name === 'act-on-the-gpu-only')!.config.policy) as any;
+    const act = policy.Statement.find((s: any) => s.Sid === 'StartStopThisInstance');
+    expect(act.Action).toEqual(['ec2:StartInstances', 'ec2:StopInstances']);
+    expect(act.Resource).toEqual([expect.stringMatching(/^arn:aws:ec2:eu-north-1:111122223333:instance\/\$\{aws_instance\.instance\.id\}$/)]);
+  });
+
+  test('the code is a bundled asset with a content hash', () => {
+    const fn = one('aws_lambda_function');
+    expect(fn.filename).toMatch(/assets\/.+\.zip$/);
+    expect(fn.source_code_hash).toMatch(/^[A-F0-9]{32,}$/i);
+    expect(fn.handler).toBe('index.handler');
+  });
+});
+
+test('max-runtime schedule runs every 15 minutes and asks the Lambda to enforce the cap', () => {
+  const schedule = one('aws_scheduler_schedule');
+  expect(schedule.schedule_expression).toBe('rate(15 minutes)');
+  expect(JSON.parse(schedule.target.input)).toEqual({ action: 'enforce-max-runtime' });
+});
+
+test('the budget action stops the instance at the top threshold through SSM', () => {
+  const action = one('aws_budgets_budget_action');
+  expect(action).toMatchObject({
+    action_type: 'RUN_SSM_DOCUMENTS', approval_model: 'AUTOMATIC', notification_type: 'ACTUAL',
+    action_threshold: { action_threshold_type: 'ABSOLUTE_VALUE', action_threshold_value: 150 },
+    definition: { ssm_action_definition: expect.objectContaining({ action_sub_type: 'STOP_EC2_INSTANCES' }) },
+  });
+});
+
+test('Spot interruption warnings and rebalance recommendations reach the owner', () => {
+  const patterns = ofType('aws_cloudwatch_event_rule').map((r) => JSON.parse(String((r.config as any).event_pattern)));
+  const types = patterns.flatMap((p) => p['detail-type']);
+  expect(types).toEqual(expect.arrayContaining(['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation']));
+  const emails = ofType('aws_sns_topic_subscription').map((r) => (r.config as any).endpoint);
+  expect(emails).toEqual(config.notifications.emails);
+});
