@@ -1,0 +1,224 @@
+/**
+ * Everything the ComfyUI AMI playbook writes to the host, rendered from typed values: the ComfyUI unit, the idle
+ * watchdog's config and units, the CloudWatch agent config and logrotate. Pure functions (no I/O), so unit tests
+ * check the contract with the GPU stack without a host.
+ */
+import path from 'node:path';
+import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../modules/gpu/signals';
+
+/** The watchdog script shipped to /usr/local/bin/comfyui-watchdog (Python 3 standard library only). */
+export const WATCHDOG_SCRIPT = path.join(__dirname, 'comfyui-watchdog.py');
+
+/**
+ * The log group the GPU stack creates for the instance (stacks/gpu.ts `comfyui-logs`; its instance profile may
+ * create streams and put events there only). ComfyUI's log and the watchdog's EMF events go to it.
+ */
+export const COMFYUI_LOG_GROUP = '/ziggie/comfyui';
+
+/** The CloudWatch agent's embedded-metric-format listener ("logs.metrics_collected.emf"). */
+export const EMF_ADDRESS = 'tcp://127.0.0.1:25888';
+
+export const PATHS = {
+  root: '/opt/comfyui',
+  comfyui: '/opt/comfyui/ComfyUI',
+  venv: '/opt/comfyui/venv',
+  logDir: '/var/log/comfyui',
+  log: '/var/log/comfyui/comfyui.log',
+  etc: '/etc/ziggie',
+  watchdogBin: '/usr/local/bin/comfyui-watchdog',
+  watchdogConfig: '/etc/ziggie/comfyui-watchdog.json',
+  watchdogState: '/run/ziggie-watchdog/state.json',
+  cloudwatchAgentConfig: '/etc/ziggie/cloudwatch-agent.json',
+  cloudwatchAgentCtl: '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl',
+} as const;
+
+export const UNITS = {
+  comfyui: 'comfyui.service',
+  watchdogService: 'comfyui-watchdog.service',
+  watchdogTimer: 'comfyui-watchdog.timer',
+} as const;
+
+export interface ComfyuiUnitOptions {
+  user: string;
+  port: number;
+  /** no GPU on this host: run ComfyUI with --cpu */
+  cpu: boolean;
+  /** extra ComfyUI arguments (already split; each becomes one word) */
+  extraArgs?: string[];
+}
+
+/** systemd quoting for an ExecStart word. */
+function sdWord(s: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s.replace(/%/g, '%%');
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
+}
+
+export function comfyuiUnit(o: ComfyuiUnitOptions): string {
+  const args = ['--listen', '0.0.0.0', '--port', String(o.port), ...(o.cpu ? ['--cpu'] : []), ...(o.extraArgs ?? [])];
+  return [
+    '# Managed by ziggie-infra playbooks/comfyui-ami.ts: edits are overwritten by the next bake.',
+    '[Unit]',
+    'Description=ComfyUI (ziggie)',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    `User=${o.user}`,
+    `Group=${o.user}`,
+    `WorkingDirectory=${PATHS.comfyui}`,
+    'Environment=PYTHONUNBUFFERED=1',
+    `ExecStart=${[`${PATHS.venv}/bin/python`, 'main.py', ...args].map(sdWord).join(' ')}`,
+    'Restart=on-failure',
+    'RestartSec=5',
+    // A file the CloudWatch agent ships to the log group (journald is not an agent source); logrotate trims it.
+    'LogsDirectory=comfyui',
+    `StandardOutput=append:${PATHS.log}`,
+    'StandardError=inherit',
+    'NoNewPrivileges=yes',
+    'PrivateTmp=yes',
+    'ProtectSystem=full',
+    'ProtectHome=yes',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+export interface WatchdogConfigOptions {
+  comfyuiPort: number;
+  idleMinutes: number;
+  /** merged last: tests point poweroff_command, instance_id or the EMF address at fakes */
+  overrides?: Record<string, unknown>;
+}
+
+/** /etc/ziggie/comfyui-watchdog.json: the contract values come from modules/gpu/signals.ts, never retyped. */
+export function watchdogConfig(o: WatchdogConfigOptions) {
+  return {
+    comfyui_url: `http://127.0.0.1:${o.comfyuiPort}`,
+    idle_minutes: o.idleMinutes,
+    thresholds: {
+      cpu_percent: IDLE_THRESHOLDS.cpuPercent,
+      gpu_percent: IDLE_THRESHOLDS.gpuPercent,
+      queue_depth: IDLE_THRESHOLDS.queueDepth,
+    },
+    metric: { namespace: COMFYUI_QUEUE_METRIC.namespace, name: COMFYUI_QUEUE_METRIC.name, dimension: 'InstanceId' },
+    emf: { address: EMF_ADDRESS, log_group: COMFYUI_LOG_GROUP, log_stream: 'comfyui-watchdog' },
+    state_file: PATHS.watchdogState,
+    poweroff_command: ['systemctl', 'poweroff'],
+    inhibit_files: [`${PATHS.etc}/watchdog.inhibit`, '/run/ziggie-watchdog/inhibit'],
+    imds_url: 'http://169.254.169.254',
+    instance_id: null as string | null,
+    nvidia_smi: 'nvidia-smi',
+    aws_cli_fallback: true,
+    timeout_seconds: 5,
+    ...(o.overrides ?? {}),
+  };
+}
+
+export function watchdogConfigJson(o: WatchdogConfigOptions): string {
+  return JSON.stringify(watchdogConfig(o), null, 2) + '\n';
+}
+
+/** Oneshot, as root (it powers the machine off), sandboxed: it may write its state dir in /run and nothing else. */
+export function watchdogService(): string {
+  return [
+    '# Managed by ziggie-infra playbooks/comfyui-ami.ts.',
+    '[Unit]',
+    'Description=ComfyUI idle watchdog: publish the queue depth, power off after the idle window',
+    `After=${UNITS.comfyui}`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=/usr/bin/python3 ${PATHS.watchdogBin} --config ${PATHS.watchdogConfig}`,
+    // /run is tmpfs: the idle clock starts again at every boot, so a freshly started instance is never stopped
+    // for idleness it had before it was last stopped.
+    'RuntimeDirectory=ziggie-watchdog',
+    'RuntimeDirectoryPreserve=yes',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    'NoNewPrivileges=yes',
+    'TimeoutStartSec=60',
+    '',
+  ].join('\n');
+}
+
+export function watchdogTimer(): string {
+  return [
+    '# Managed by ziggie-infra playbooks/comfyui-ami.ts.',
+    '[Unit]',
+    'Description=Run the ComfyUI idle watchdog every minute',
+    '',
+    '[Timer]',
+    'OnBootSec=1min',
+    'OnUnitActiveSec=1min',
+    'AccuracySec=1s',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The CloudWatch agent: GPU utilisation (nvidia_smi plugin) aggregated to [["InstanceId"]] so the GPU stack's
+ * alarm can name `CWAgent nvidia_smi_utilization_gpu {InstanceId}` exactly; the EMF listener the watchdog
+ * publishes the queue depth through; ComfyUI's log file shipped to the instance's log group.
+ */
+export function cloudwatchAgentConfig() {
+  const measurement = GPU_UTILIZATION_METRIC.name.replace(/^nvidia_smi_/, '');
+  return {
+    agent: { metrics_collection_interval: 60, run_as_user: 'cwagent' },
+    metrics: {
+      namespace: GPU_UTILIZATION_METRIC.namespace,
+      append_dimensions: { InstanceId: '${aws:InstanceId}' },
+      aggregation_dimensions: [['InstanceId']],
+      metrics_collected: {
+        nvidia_gpu: {
+          measurement: [measurement, 'utilization_memory', 'memory_used', 'memory_total', 'temperature_gpu'],
+          metrics_collection_interval: 60,
+        },
+      },
+    },
+    logs: {
+      metrics_collected: { emf: {} },
+      logs_collected: {
+        files: {
+          collect_list: [
+            { file_path: PATHS.log, log_group_name: COMFYUI_LOG_GROUP, log_stream_name: '{instance_id}-comfyui' },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function cloudwatchAgentConfigJson(): string {
+  return JSON.stringify(cloudwatchAgentConfig(), null, 2) + '\n';
+}
+
+export function logrotateConfig(): string {
+  return [
+    `${PATHS.log} {`,
+    '  daily',
+    '  rotate 7',
+    '  maxsize 50M',
+    '  missingok',
+    '  notifempty',
+    '  compress',
+    '  delaycompress',
+    // systemd holds the file open (StandardOutput=append:): truncate in place.
+    '  copytruncate',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** pip arguments for the torch install: a local directory stands in for the index in tests. */
+export function torchPipArgs(indexUrl: string): string[] {
+  if (indexUrl.startsWith('/')) return ['--no-index', '--find-links', indexUrl];
+  if (indexUrl.startsWith('file://')) return ['--no-index', '--find-links', indexUrl.slice('file://'.length)];
+  return ['--index-url', indexUrl];
+}
