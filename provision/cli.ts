@@ -1,0 +1,184 @@
+/**
+ * The command line every playbook script shares:
+ *
+ *   // playbooks/site.ts
+ *   import { definePlaybook, main } from '../provision';
+ *   const site = definePlaybook({ name: 'site', tasks: () => [...] });
+ *   main(site);     // parses --inventory --check --diff --limit --tags --skip-tags --forks ... and runs it
+ *
+ * Exit codes: 0 ok, 1 a host failed, 2 bad input (inventory, options, playbook), 4 a host was unreachable.
+ */
+import { readFileSync } from 'node:fs';
+import { ProvisionInputError } from './errors';
+import { loadInventory, selectHosts, type Inventory } from './inventory';
+import type { Output } from './output';
+import { flattenTasks, type Playbook } from './playbook';
+import { exitCodeOf, writeReport } from './report';
+import { runPlaybook, tagSelected, type RunOptions, type RunReport } from './runner';
+import { redact } from './secret';
+
+export interface CliOptions {
+  inventory: string;
+  check: boolean;
+  diff: boolean;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  forks: number;
+  trustNewHostKey: boolean;
+  report?: string;
+  extraVars: Record<string, unknown>;
+  listHosts: boolean;
+  listTasks: boolean;
+}
+
+const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function parseExtraVar(v: string, prev: Record<string, unknown> = {}): Record<string, unknown> {
+  if (v.startsWith('@')) {
+    const file = v.slice(1);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ProvisionInputError(`--extra-vars: cannot read ${file}`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const parsed = (require('yaml') as typeof import('yaml')).parse(text) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProvisionInputError(`--extra-vars: ${file} must hold a mapping`);
+    return { ...prev, ...(parsed as Record<string, unknown>) };
+  }
+  if (v.trim().startsWith('{')) {
+    try {
+      return { ...prev, ...(JSON.parse(v) as Record<string, unknown>) };
+    } catch (e) {
+      throw new ProvisionInputError(`--extra-vars: invalid JSON: ${(e as Error).message}`);
+    }
+  }
+  const out = { ...prev };
+  for (const part of v.split(/\s+/).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new ProvisionInputError(`--extra-vars: expected key=value, got ${JSON.stringify(part)}`);
+    out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return out;
+}
+
+export function parseCli(argv: string[], meta: { name?: string; description?: string } = {}): CliOptions {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { Command, InvalidArgumentError } = require('commander') as typeof import('commander');
+  const int = (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
+    return Number(v);
+  };
+  const program = new Command(meta.name ?? 'playbook')
+    .description(meta.description ?? 'Run a provisioning playbook over SSH')
+    .option('-i, --inventory <file>', 'inventory YAML (Ansible shape); default $PROVISION_INVENTORY')
+    .option('-C, --check', 'dry run: read and decide, change nothing', false)
+    .option('-D, --diff', 'show before/after of what changes (secrets redacted)', false)
+    .option('-l, --limit <pattern>', 'only these hosts/groups (web1,db*,!db3)')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma separated)', list)
+    .option('--skip-tags <tags>', 'skip tasks with these tags', list)
+    .option('-f, --forks <n>', 'hosts in parallel', int, 10)
+    .option('--trust-new-host-key', 'record unknown host keys in known_hosts (a changed key is still refused)', false)
+    .option('--report <file>', 'write a JSON report (secrets redacted)')
+    .option('-e, --extra-vars <vars>', 'key=value, JSON, or @file.yaml (repeatable; overrides inventory vars)', parseExtraVar)
+    .option('--list-hosts', 'print the hosts that would run and exit', false)
+    .option('--list-tasks', 'print the tasks per host and exit', false)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv, { from: 'node' });
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message: string };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') throw Object.assign(new Error('help'), { exitCode: 0, quiet: true });
+    throw Object.assign(new ProvisionInputError(err.message.replace(/^error: /, '')), { quiet: true });
+  }
+  const o = program.opts<Record<string, unknown>>();
+  const inventory = (o.inventory as string | undefined) ?? process.env.PROVISION_INVENTORY;
+  if (!inventory) throw new ProvisionInputError('no inventory: pass --inventory FILE (or set PROVISION_INVENTORY)');
+  return {
+    inventory,
+    check: !!o.check,
+    diff: !!o.diff,
+    limit: o.limit as string | undefined,
+    tags: o.tags as string[] | undefined,
+    skipTags: o.skipTags as string[] | undefined,
+    forks: (o.forks as number) ?? 10,
+    trustNewHostKey: !!o.trustNewHostKey,
+    report: o.report as string | undefined,
+    extraVars: (o.extraVars as Record<string, unknown> | undefined) ?? {},
+    listHosts: !!o.listHosts,
+    listTasks: !!o.listTasks,
+  };
+}
+
+export interface RunCliExtras {
+  output?: Output;
+  /** Passed to runPlaybook (tests: connect, beforeTask). */
+  runOptions?: Partial<RunOptions>;
+  name?: string;
+  description?: string;
+  /** Inventory already loaded (skips --inventory). */
+  inventory?: Inventory;
+}
+
+/** Parse argv, run the playbook(s) in order, write the report; returns the exit code (never throws). */
+export async function runCli(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<number> {
+  const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
+  try {
+    const o = parseCli(argv, { name: extras.name ?? pbs[0]?.name, description: extras.description });
+    const inv = extras.inventory ?? loadInventory(o.inventory);
+    if (o.listHosts || o.listTasks) {
+      for (const pb of pbs) {
+        let hosts = selectHosts(inv, pb.hosts ?? 'all');
+        if (o.limit) hosts = selectHosts(inv, o.limit, hosts.map((h) => h.name));
+        process.stdout.write(`playbook ${pb.name}: ${hosts.length} host(s)\n`);
+        for (const h of hosts) {
+          process.stdout.write(`  ${h.name} (${h.ssh.user}@${h.ssh.host}:${h.ssh.port})\n`);
+          if (o.listTasks) {
+            const view = { name: h.name, groups: h.groups, vars: { ...(pb.vars ?? {}), ...h.vars, ...o.extraVars } };
+            for (const t of flattenTasks(pb.tasks(view as never)))
+              if (tagSelected(t.tags, o.tags, o.skipTags)) process.stdout.write(redact(`    ${t.module.padEnd(10)} ${t.name}${t.tags.length ? `  [${t.tags.join(',')}]` : ''}\n`));
+          }
+        }
+      }
+      return 0;
+    }
+    const reports: RunReport[] = [];
+    for (const pb of pbs) {
+      const r = await runPlaybook(pb, inv, {
+        check: o.check,
+        diff: o.diff,
+        limit: o.limit,
+        tags: o.tags,
+        skipTags: o.skipTags,
+        forks: o.forks,
+        trustNewHostKey: o.trustNewHostKey,
+        extraVars: o.extraVars,
+        output: extras.output,
+        ...extras.runOptions,
+      });
+      reports.push(r);
+      if (!r.ok) break;
+    }
+    if (o.report) writeReport(o.report, reports.length === 1 ? reports[0]! : reports);
+    return exitCodeOf(reports);
+  } catch (e) {
+    const err = e as Error & { exitCode?: number; quiet?: boolean };
+    if (err.exitCode === 0) return 0;
+    if (err instanceof ProvisionInputError) {
+      if (!(err as { quiet?: boolean }).quiet) process.stderr.write(`error: ${redact(err.message)}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${redact(err.stack ?? err.message)}\n`);
+    return 1;
+  }
+}
+
+/** For playbook scripts: run and set the process exit code. */
+export async function main(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<void> {
+  const code = await runCli(playbooks, argv, extras);
+  process.exitCode = code;
+}

@@ -1,0 +1,68 @@
+/**
+ * template: content rendered from typed data, then handled exactly like copy (diffable, atomic).
+ *
+ * The typed way is a function: template({ dest, data: { port: 80 }, render: (d) => `listen ${d.port};\n` }).
+ * A string (inline or a local file) may use {{ key }} / {{ a.b.c }} placeholders; a missing key is an error,
+ * never an empty string.
+ */
+import { readFileSync } from 'node:fs';
+import { absPath, normalizeMode, type FileAttrs } from '../files';
+import { Secret } from '../secret';
+import { defineTask, type Task, type TaskOptions } from '../task';
+import { planContent } from './copy';
+
+export interface TemplateOptions<T> extends TaskOptions, FileAttrs {
+  dest: string;
+  data: T;
+  /** a render function (typed), an inline {{ }} template string, or ... */
+  render?: ((data: T) => string) | string;
+  /** ... a local template file with {{ }} placeholders */
+  src?: string;
+  backup?: boolean;
+  validate?: string;
+}
+
+function lookup(data: unknown, path: string, where: string): unknown {
+  let cur: unknown = data;
+  for (const k of path.split('.')) {
+    if (cur === null || cur === undefined || typeof cur !== 'object' || !(k in (cur as object)))
+      throw new Error(`${where}: no value for {{ ${path} }}`);
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/** Render {{ a.b }} placeholders. Secrets are revealed into the output (redaction happens on display). */
+export function renderString(tpl: string, data: unknown, where = 'template'): string {
+  return tpl.replace(/\{\{\s*([A-Za-z_][\w]*(?:\.[\w]+)*)\s*\}\}/g, (_, path: string) => {
+    const v = lookup(data, path, where);
+    if (v instanceof Secret) return v.reveal();
+    if (v === null || v === undefined) throw new Error(`${where}: {{ ${path} }} is ${v}`);
+    if (typeof v === 'object') return JSON.stringify(v);
+    return String(v);
+  });
+}
+
+export function template<T>(o: TemplateOptions<T>): Task {
+  const dest = absPath(o.dest, 'dest');
+  normalizeMode(o.mode);
+  if ((o.render === undefined) === (o.src === undefined)) throw new Error(`template ${dest}: give exactly one of render or src`);
+  const render = (): Buffer => {
+    if (typeof o.render === 'function') return Buffer.from(o.render(o.data), 'utf8');
+    let tpl = o.render as string | undefined;
+    if (tpl === undefined) {
+      try {
+        tpl = readFileSync(o.src!, 'utf8');
+      } catch (e) {
+        throw new Error(`template ${dest}: cannot read ${o.src}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      }
+    }
+    return Buffer.from(renderString(tpl, o.data, `template ${o.src ?? dest}`), 'utf8');
+  };
+  return defineTask('template', `template ${dest}`, o, {
+    probe: { stat: [dest] },
+    async plan(ctx, probe) {
+      return planContent(ctx, probe.stat(dest), dest, render(), o);
+    },
+  });
+}

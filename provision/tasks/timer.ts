@@ -1,0 +1,98 @@
+/** Scheduled jobs: a systemd timer (+ its oneshot service), or a cron.d entry. */
+import { quote } from '../quote';
+import type { Task, TaskOptions } from '../task';
+import { copy } from './copy';
+import { systemd } from './systemd';
+
+export interface TimerOptions extends TaskOptions {
+  /** unit base name: <name>.service + <name>.timer */
+  unit: string;
+  /** systemd OnCalendar= ("daily", "*-*-* 03:00:00", "hourly") */
+  onCalendar: string;
+  /** argv (quoted for you) or a shell command line (run with /bin/sh -c) */
+  command: string[] | string;
+  user?: string;
+  description?: string;
+  persistent?: boolean;
+  randomizedDelaySec?: number;
+  /** false: stop and disable the timer */
+  enabled?: boolean;
+}
+
+/** systemd quoting for ExecStart: double quotes, with \ " $ % escaped. */
+function sdQuote(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
+}
+
+export function timerUnits(o: TimerOptions): { service: string; timer: string } {
+  const exec = Array.isArray(o.command) ? o.command.map(sdQuote).join(' ') : `/bin/sh -c ${sdQuote(o.command)}`;
+  const service = [
+    '[Unit]',
+    `Description=${o.description ?? o.unit}`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    ...(o.user ? [`User=${o.user}`] : []),
+    `ExecStart=${exec}`,
+    '',
+  ].join('\n');
+  const timer = [
+    '[Unit]',
+    `Description=${o.description ?? o.unit} (timer)`,
+    '',
+    '[Timer]',
+    `OnCalendar=${o.onCalendar}`,
+    ...(o.persistent !== false ? ['Persistent=true'] : []),
+    ...(o.randomizedDelaySec ? [`RandomizedDelaySec=${o.randomizedDelaySec}`] : []),
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
+  return { service, timer };
+}
+
+export function timer(o: TimerOptions): Task[] {
+  if (!/^[\w@:.-]+$/.test(o.unit)) throw new Error(`timer: invalid unit name ${JSON.stringify(o.unit)}`);
+  const { service, timer: t } = timerUnits(o);
+  const on = o.enabled !== false;
+  const common = { tags: o.tags, when: o.when, become: o.become, ignoreErrors: o.ignoreErrors, timeout: o.timeout };
+  return [
+    systemd({ ...common, name: `${o.name ?? `timer ${o.unit}`}: service`, unit: `${o.unit}.service`, content: service }),
+    systemd({
+      ...common,
+      notify: o.notify,
+      name: o.name ?? `timer ${o.unit}`,
+      unit: `${o.unit}.timer`,
+      content: t,
+      enabled: on,
+      state: on ? 'started' : 'stopped',
+    }),
+  ];
+}
+
+export interface CronOptions extends TaskOptions {
+  /** file name under /etc/cron.d ([A-Za-z0-9_-]) */
+  cronName: string;
+  /** "m h dom mon dow" or @daily etc. */
+  schedule: string;
+  /** argv (quoted for you) or a shell command line */
+  command: string[] | string;
+  user?: string;
+  state?: 'present' | 'absent';
+}
+
+export function cron(o: CronOptions): Task {
+  if (!/^[A-Za-z0-9_-]+$/.test(o.cronName)) throw new Error(`cron: name must be [A-Za-z0-9_-] (cron.d ignores other file names), got ${JSON.stringify(o.cronName)}`);
+  if (!/^(@(reboot|yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)$/.test(o.schedule.trim())) throw new Error(`cron ${o.cronName}: invalid schedule ${JSON.stringify(o.schedule)}`);
+  const cmd = (Array.isArray(o.command) ? o.command.map(quote).join(' ') : o.command).replace(/%/g, '\\%');
+  if (cmd.includes('\n')) throw new Error(`cron ${o.cronName}: command must be one line`);
+  const dest = `/etc/cron.d/${o.cronName}`;
+  if (o.state === 'absent') {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { absent } = require('./file') as typeof import('./file');
+    return absent({ ...o, name: o.name ?? `cron ${o.cronName} absent`, path: dest });
+  }
+  const content = `# managed by provision\nSHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n${o.schedule.trim()} ${o.user ?? 'root'} ${cmd}\n`;
+  return copy({ ...o, name: o.name ?? `cron ${o.cronName}`, dest, content, mode: '0644', owner: 'root', group: 'root' });
+}
