@@ -49,22 +49,22 @@ export async function gpuControlFor(config: ZiggieConfig, deps: GpuServiceDeps):
   } catch {
     /* the estimate falls back to on-demand / max price */
   }
-  const direct: FetchLike = deps.fetch ?? ((url, init) => fetch(url, init));
+  // Direct probe with its own short timeout, so a security group that drops our packets leaves time for the heartbeat.
+  const direct: FetchLike = deps.fetch ?? ((url, init) => fetch(url, { method: init?.method, signal: AbortSignal.timeout(1500) }));
+  const target = { instanceId: deps.instanceId, project: config.tags.Project, port: config.gpu.comfyuiPort };
+  let control: GpuControl | undefined;
   let probe = direct;
   if (deps.cloudwatch) {
     const cw = deps.cloudwatch;
-    // The heartbeat probe needs the instance id; the URL's host does not carry it, so resolve lazily.
-    let control: GpuControl | undefined;
+    let instanceId = deps.instanceId;
+    // The heartbeat is per instance id; the probe only gets the URL, so look the id up once when first needed.
     probe = eitherProbe(direct, async (url, init) => {
-      const id = deps.instanceId ?? (await control!.find()).InstanceId!;
-      return heartbeatProbe(cw, id)(url, init);
+      instanceId ??= (await control!.find()).InstanceId!;
+      return heartbeatProbe(cw, instanceId)(url, init);
     });
-    control = createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now },
-      { instanceId: deps.instanceId, project: config.tags.Project, port: config.gpu.comfyuiPort }, rates);
-    return control;
   }
-  return createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now },
-    { instanceId: deps.instanceId, project: config.tags.Project, port: config.gpu.comfyuiPort }, rates);
+  control = createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now }, target, rates);
+  return control;
 }
 
 /**
