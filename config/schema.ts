@@ -133,6 +133,8 @@ const sectionsSchema = z.strictObject({
     builderInstanceType: instanceType,
     useSpot: z.boolean(),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/),
+    // The CloudWatch agent .deb the bake installs (GPU metrics, the watchdog's EMF listener, log shipping).
+    cloudwatchAgentUrl: httpsUrl.default('https://amazoncloudwatch-agent.s3.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb'),
   }),
   storage: z.strictObject({
     assetsBucket: z.string().regex(BUCKET_NAME, { error: 'not a valid S3 bucket name' }),
