@@ -86,7 +86,7 @@ export function parseInventory(text: string, file: string): Inventory {
     if (d.errors.length) {
       const e = d.errors[0]!;
       const pos = e.linePos?.[0];
-      fail(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}`, '', `YAML syntax error: ${e.message.split('\n')[0]}`);
+      fail(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}`, '', `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     doc = d.toJS();
   } catch (e) {
