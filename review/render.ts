@@ -32,6 +32,9 @@ function code(value: string | undefined, max = 120): string {
   return `${ticks}${ticks === '``' ? ' ' : ''}${clean}${ticks === '``' ? ' ' : ''}${ticks}`;
 }
 
+/** The attribute that names a created resource, shown beside it (never a sensitive one). */
+const IDENTIFYING = ['name', 'bucket', 'function_name', 'alarm_name', 'role', 'instance_type', 'cidr_block', 'cidr_ipv4', 'description'];
+
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 function resourceName(r: { address: string; path?: string }): string {
@@ -173,7 +176,10 @@ function stackDetails(s: StackChanges, isPlan: boolean): string[] {
   for (const r of sorted.filter((x) => x.action !== 'create')) out.push(...resourceBlock(r), '');
   if (creates.length) {
     out.push(`**Created (${creates.length})**`, '');
-    for (const r of creates) out.push(`- \`+\` ${resourceName(r)}`);
+    for (const r of creates) {
+      const key = IDENTIFYING.map((k) => [k, r.after?.[k]] as const).find(([, v]) => typeof v === 'string' || typeof v === 'number');
+      out.push(`- \`+\` ${resourceName(r)}${key ? ` — ${key[0]} ${code(String(key[1]), 80)}` : ''}`);
+    }
     out.push('');
     const withDocs = creates.filter((r) => r.attributes.some((a) => a.path.endsWith('policy') || a.sensitive));
     if (withDocs.length) {
