@@ -141,6 +141,11 @@ export function iamGlob(pattern: string, value: string): boolean {
   return re.test(value);
 }
 
+/** How a finding names a statement: `statement <Sid>`. */
+export function sid(statement: Statement): string {
+  return `statement ${statement.Sid ?? '(no Sid)'}`;
+}
+
 /** Condition keys are case-insensitive: the operator's keys, lower-cased. */
 export function conditionKeys(statement: Statement): string[] {
   return Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey ?? {}).map((k) => k.toLowerCase()));
@@ -223,6 +228,13 @@ export function providerOf(resource: TerraformResource, context: RuleContext): R
   const [name, alias] = String(resource.config.provider ?? 'aws').split('.');
   const providers = context.stack.json.provider?.[name] ?? [];
   return providers.find((p) => (alias ? p.alias === alias : p.alias === undefined));
+}
+
+/** Does a budget notification block of `type` reach anyone (e-mail or SNS)? */
+export function budgetNotifies(notification: Record<string, unknown>, type: 'ACTUAL' | 'FORECASTED'): boolean {
+  return notification.notification_type === type
+    && (asArray(notification.subscriber_email_addresses as string[]).length > 0
+      || asArray(notification.subscriber_sns_topic_arns as string[]).length > 0);
 }
 
 /** A non-compliant verdict that says where. */

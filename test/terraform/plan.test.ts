@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load';
@@ -7,6 +7,7 @@ import { synthesize } from '../../stacks/synth';
 import { resourcesOf, type SynthesizedStack } from '../../stacks/terraform-json';
 import { type OfflinePlan, planAllOffline, terraformUnavailableReason } from '../harness/terraform';
 import { describeTier } from '../support/tier';
+import { filesUnder } from '../unit/stacks/helpers';
 
 jest.setTimeout(15 * 60_000);
 
@@ -18,12 +19,6 @@ jest.setTimeout(15 * 60_000);
 const CANARY = `sk-ziggie-canary-${randomUUID().replace(/-/g, '')}`;
 const CANARY_ENV = ['ZIGGIE_SECRET_OPENAI_API_KEY', 'TF_VAR_openai_api_key', 'OPENAI_API_KEY'];
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? (name === '.terraform' ? [] : filesUnder(p)) : [p];
-  });
-}
 
 describeTier('terraform tier', terraformUnavailableReason(), () => {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'ziggie-synth-'));

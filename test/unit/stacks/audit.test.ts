@@ -5,7 +5,7 @@ describe('audit stack', () => {
   const config = exampleConfig();
   const s = synth((app) => new AuditStack(app, 'audit', config));
   const bucket = s.one('aws_s3_bucket');
-  const companion = (type: string) => s.of(type).find((r) => r.config.bucket === ref(bucket, 'id'))!;
+  const companion = (type: string) => s.companion(type, bucket);
   const trailArn = 'arn:aws:cloudtrail:eu-north-1:111122223333:trail/ziggie-audit';
 
   test('a multi-region trail with log-file validation and global events, into its own bucket', () => {

@@ -5,21 +5,16 @@
  * The terraform tier (test/terraform/plan.test.ts) repeats the env check against the plan JSON.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, EXAMPLE_CONFIG, parseConfig } from '../../../config/load';
 import { synthesize } from '../../../stacks/synth';
+import { filesUnder } from './helpers';
 
 const CANARY = `sk-ziggie-canary-${randomUUID().replace(/-/g, '')}`;
 const exampleYaml = readFileSync(EXAMPLE_CONFIG, 'utf8');
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 function synthText(yaml: string): { text: string; stacks: ReturnType<typeof synthesize> } {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'ziggie-canary-'));

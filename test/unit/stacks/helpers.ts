@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { App, type TerraformStack } from 'cdktf';
@@ -20,6 +20,8 @@ export interface Synthesized<T extends TerraformStack> {
   of(type: string): TerraformResource[];
   /** The single resource of a type (fails the test when there are 0 or several). */
   one(type: string): TerraformResource;
+  /** A bucket's companion of `type` (the one whose `bucket` references it), e.g. its versioning. */
+  companion(type: string, bucket: TerraformResource): TerraformResource;
 }
 
 /** Synthesize one stack into a temporary directory and read back its Terraform JSON. */
@@ -38,6 +40,11 @@ export function synth<T extends TerraformStack>(make: (app: App) => T): Synthesi
         const found = of(type);
         if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
         return found[0];
+      },
+      companion(type, bucket) {
+        const found = of(type).find((r) => r.config.bucket === ref(bucket, 'id'));
+        if (!found) throw new Error(`no ${type} for ${bucket.address}`);
+        return found;
       },
     };
   } finally {
@@ -59,4 +66,12 @@ export function asList<T>(value: T | T[] | undefined): T[] {
 /** Does an interpolation point at the resource (`${aws_x.name.attr}`)? */
 export function ref(resource: TerraformResource, attribute: string): string {
   return `\${${resource.address}.${attribute}}`;
+}
+
+/** Every file below `dir`, skipping terraform's provider cache (`.terraform`). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? (name === '.terraform' ? [] : filesUnder(p)) : [p];
+  });
 }

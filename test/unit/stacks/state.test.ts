@@ -7,7 +7,7 @@ describe('state stack', () => {
   const config = exampleConfig();
   const s = synth((app) => new StateStack(app, 'state', config));
   const bucket = s.one('aws_s3_bucket');
-  const companion = (type: string) => s.of(type).find((r) => r.config.bucket === ref(bucket, 'id'))!;
+  const companion = (type: string) => s.companion(type, bucket);
 
   test('local backend whose file lives outside the output directory (synth wipes cdktf.out/stacks)', () => {
     const local = s.stack.json.terraform?.backend?.local as { path: string };

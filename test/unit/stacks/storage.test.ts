@@ -10,7 +10,7 @@ describe('storage stack', () => {
   const config = exampleConfig();
   const s = synth((app) => new StorageStack(app, 'storage', config));
   const bucket = (name: string) => s.of('aws_s3_bucket').find((b) => b.config.bucket === name)!;
-  const companion = (type: string, b: TerraformResource) => s.of(type).find((r) => r.config.bucket === ref(b, 'id'))!;
+  const companion = (type: string, b: TerraformResource) => s.companion(type, b);
   const assets = bucket('ziggie-cloud-assets');
   const backups = bucket('ziggie-cloud-backups');
 

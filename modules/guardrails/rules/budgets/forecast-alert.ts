@@ -1,4 +1,4 @@
-import { asArray, blocks, fail } from '../../lib';
+import { blocks, budgetNotifies, fail } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const budgetsForecastAlert: GuardrailRule = {
@@ -8,8 +8,7 @@ export const budgetsForecastAlert: GuardrailRule = {
   fix: 'Add a FORECASTED notification at the top threshold with subscribers.',
   check(resource) {
     if (resource.type !== 'aws_budgets_budget') return 'not-applicable';
-    const forecast = blocks(resource.config.notification).some((n) => n.notification_type === 'FORECASTED'
-      && (asArray(n.subscriber_email_addresses as string[]).length > 0 || asArray(n.subscriber_sns_topic_arns as string[]).length > 0));
+    const forecast = blocks(resource.config.notification).some((n) => budgetNotifies(n, 'FORECASTED'));
     return forecast ? 'compliant' : fail('no FORECASTED notification with a subscriber');
   },
 };

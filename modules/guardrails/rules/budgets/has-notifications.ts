@@ -1,4 +1,4 @@
-import { asArray, blocks, fail } from '../../lib';
+import { blocks, budgetNotifies, fail } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const budgetsHasNotifications: GuardrailRule = {
@@ -8,8 +8,7 @@ export const budgetsHasNotifications: GuardrailRule = {
   fix: 'Add ACTUAL notifications at the configured thresholds with subscriber e-mails (config budgets.alertEmails).',
   check(resource) {
     if (resource.type !== 'aws_budgets_budget') return 'not-applicable';
-    const actual = blocks(resource.config.notification).filter((n) => n.notification_type === 'ACTUAL'
-      && (asArray(n.subscriber_email_addresses as string[]).length > 0 || asArray(n.subscriber_sns_topic_arns as string[]).length > 0));
+    const actual = blocks(resource.config.notification).filter((n) => budgetNotifies(n, 'ACTUAL'));
     return actual.length > 0 ? 'compliant' : fail('no ACTUAL notification with a subscriber');
   },
 };

@@ -1,4 +1,4 @@
-import { allowStatements, fail } from '../../lib';
+import { allowStatements, fail, sid } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const iamNoAdminAction: GuardrailRule = {
@@ -10,6 +10,6 @@ export const iamNoAdminAction: GuardrailRule = {
     const allows = allowStatements(resource);
     if (allows === undefined) return 'not-applicable';
     const bad = allows.filter(({ statement }) => statement.Action.some((a) => a === '*' || a === '*:*'));
-    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `statement ${statement.Sid ?? '(no Sid)'}: Action "*"`).join('; '));
+    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `${sid(statement)}: Action "*"`).join('; '));
   },
 };

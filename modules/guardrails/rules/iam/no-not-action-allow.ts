@@ -1,4 +1,4 @@
-import { allowStatements, fail } from '../../lib';
+import { allowStatements, fail, sid } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const iamNoNotActionAllow: GuardrailRule = {
@@ -10,6 +10,6 @@ export const iamNoNotActionAllow: GuardrailRule = {
     const allows = allowStatements(resource);
     if (allows === undefined) return 'not-applicable';
     const bad = allows.filter(({ statement }) => statement.NotAction.length > 0 || statement.NotResource.length > 0);
-    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `statement ${statement.Sid ?? '(no Sid)'}: Allow with NotAction/NotResource`).join('; '));
+    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `${sid(statement)}: Allow with NotAction/NotResource`).join('; '));
   },
 };

@@ -1,4 +1,4 @@
-import { allowStatements, fail, iamGlob } from '../../lib';
+import { allowStatements, fail, iamGlob, sid } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const iamNoPassRoleWildcard: GuardrailRule = {
@@ -11,6 +11,6 @@ export const iamNoPassRoleWildcard: GuardrailRule = {
     if (allows === undefined) return 'not-applicable';
     const bad = allows.filter(({ statement }) => statement.Action.some((a) => iamGlob(a, 'iam:PassRole'))
       && statement.Resource.some((r) => r === '*' || /:role\/\*$/.test(r)));
-    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `statement ${statement.Sid ?? '(no Sid)'}: iam:PassRole on every role`).join('; '));
+    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `${sid(statement)}: iam:PassRole on every role`).join('; '));
   },
 };

@@ -1,4 +1,4 @@
-import { allowStatements, fail, isAnonymousPrincipal } from '../../lib';
+import { allowStatements, fail, isAnonymousPrincipal, sid } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const iamNoPublicPrincipal: GuardrailRule = {
@@ -10,6 +10,6 @@ export const iamNoPublicPrincipal: GuardrailRule = {
     const allows = allowStatements(resource, ['resource', 'trust']);
     if (allows === undefined) return 'not-applicable';
     const bad = allows.filter(({ statement }) => isAnonymousPrincipal(statement.Principal) && Object.keys(statement.Condition ?? {}).length === 0);
-    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `statement ${statement.Sid ?? '(no Sid)'}: Principal "*" without a condition`).join('; '));
+    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `${sid(statement)}: Principal "*" without a condition`).join('; '));
   },
 };

@@ -1,4 +1,4 @@
-import { allowStatements, fail } from '../../lib';
+import { allowStatements, fail, sid } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 export const iamNoServiceWildcard: GuardrailRule = {
@@ -10,7 +10,7 @@ export const iamNoServiceWildcard: GuardrailRule = {
     const allows = allowStatements(resource);
     if (allows === undefined) return 'not-applicable';
     const bad = allows.flatMap(({ statement }) => statement.Action.filter((a) => /^[a-z0-9-]+:\*$/i.test(a))
-      .map((a) => `statement ${statement.Sid ?? '(no Sid)'}: ${a}`));
+      .map((a) => `${sid(statement)}: ${a}`));
     return bad.length === 0 ? 'compliant' : fail(bad.join('; '));
   },
 };

@@ -1,4 +1,4 @@
-import { allowStatements, asArray, conditionKeys, fail } from '../../lib';
+import { allowStatements, asArray, conditionKeys, fail, sid } from '../../lib';
 import type { GuardrailRule } from '../../types';
 
 const SOURCE_KEYS = ['aws:sourcearn', 'aws:sourceaccount', 'aws:sourceorgid', 'aws:sourceorgpaths'];
@@ -16,6 +16,6 @@ export const iamServicePrincipalSource: GuardrailRule = {
       const services = typeof p === 'object' && p !== null ? asArray((p as Record<string, unknown>).Service as string | string[]) : [];
       return services.length > 0 && !conditionKeys(statement).some((k) => SOURCE_KEYS.includes(k));
     });
-    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `statement ${statement.Sid ?? '(no Sid)'}: service principal without aws:SourceArn/SourceAccount`).join('; '));
+    return bad.length === 0 ? 'compliant' : fail(bad.map(({ statement }) => `${sid(statement)}: service principal without aws:SourceArn/SourceAccount`).join('; '));
   },
 };

@@ -1,4 +1,4 @@
-import { allowStatements, fail } from '../../lib';
+import { allowStatements, fail, sid } from '../../lib';
 import { isUnscopable } from '../../unscopable-actions';
 import type { GuardrailRule } from '../../types';
 
@@ -11,7 +11,7 @@ export const iamWildcardResource: GuardrailRule = {
     const allows = allowStatements(resource, ['identity']);
     if (allows === undefined) return 'not-applicable';
     const bad = allows.flatMap(({ statement }) => (statement.Resource.includes('*')
-      ? statement.Action.filter((a) => !isUnscopable(a)).map((a) => `statement ${statement.Sid ?? '(no Sid)'}: ${a} on "*"`)
+      ? statement.Action.filter((a) => !isUnscopable(a)).map((a) => `${sid(statement)}: ${a} on "*"`)
       : []));
     return bad.length === 0 ? 'compliant' : fail(bad.join('; '));
   },
