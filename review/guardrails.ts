@@ -1,25 +1,13 @@
-import type { SynthesizedStack } from '../stacks/terraform-json';
+import { runGuardrails } from '../modules/guardrails';
 import type { Finding, GuardrailReport } from '../modules/guardrails/types';
+import type { SynthesizedStack } from '../stacks/terraform-json';
 import type { GuardrailDiff } from './types';
 
 export type RunGuardrails = (stacks: SynthesizedStack[]) => GuardrailReport;
 
-/**
- * The project's guardrails (modules/guardrails: `runGuardrails`), or why they cannot run. Loaded at run time so
- * the review works, and says so, in a checkout where the rules are not written yet.
- */
+/** The project's guardrails (modules/guardrails) with its documented suppressions, as the review runs them. */
 export function loadGuardrails(): { run?: RunGuardrails; reason?: string } {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('../modules/guardrails') as { runGuardrails?: (stacks: SynthesizedStack[], suppressions?: unknown) => GuardrailReport };
-    if (typeof mod.runGuardrails !== 'function') return { reason: 'modules/guardrails does not export runGuardrails' };
-    const run = mod.runGuardrails;
-    return { run: (stacks) => run(stacks) };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && /modules\/guardrails/.test(e.message)) return { reason: 'modules/guardrails/index.ts is not in this checkout yet' };
-    return { reason: `modules/guardrails failed to load: ${e.message.split('\n')[0]}` };
-  }
+  return { run: (stacks) => runGuardrails(stacks) };
 }
 
 export const findingKey = (f: Pick<Finding, 'rule' | 'stack' | 'address'>) => `${f.rule}|${f.stack}|${f.address}`;

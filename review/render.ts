@@ -119,7 +119,7 @@ function riskSection(risks: readonly RiskFlag[]): string[] {
 }
 
 function findingRow(f: Finding): string {
-  const detail = (f as Finding & { detail?: string }).detail;
+  const { detail } = f;
   return `| \`${f.rule}\` | \`${f.stack}\` | ${resourceName(f)}${detail ? `<br>${esc(detail)}` : ''} | ${esc(f.why)} | ${esc(f.fix)} |`;
 }
 

@@ -57,14 +57,11 @@ test('a bucket made public (code change): public-access risk, new guardrail fail
   expect(pabs.length).toBeGreaterThan(0);
   expect(pabs.every((c) => c.action === 'update' && c.attributes.some((a) => a.path === 'block_public_acls' && a.before === 'true' && a.after === 'false'))).toBe(true);
   expect(review.risks.filter((r) => r.kind === 'public-access' && r.severity === 'high').length).toBe(pabs.length);
-  if (review.guardrails.available) {
-    // S3-PUBLIC-ACCESS-BLOCK judges each bucket by its companion block: one new failure per bucket.
-    expect(review.guardrails.new.filter((f) => f.rule === 'S3-PUBLIC-ACCESS-BLOCK').length).toBe(pabs.length);
-    expect(review.guardrails.fixed).toEqual([]);
-    expect(exitCodeFor(review, 'new-guardrail')).toBe(1);
-  } else {
-    process.stderr.write(`SKIPPED: guardrail assertions: ${review.guardrails.reason}\n`);
-  }
+  // S3-PUBLIC-ACCESS-BLOCK judges each bucket by its companion block: one new failure per bucket.
+  expect(review.guardrails.available).toBe(true);
+  expect(review.guardrails.new.filter((f) => f.rule === 'S3-PUBLIC-ACCESS-BLOCK').length).toBe(pabs.length);
+  expect(review.guardrails.fixed).toEqual([]);
+  expect(exitCodeFor(review, 'new-guardrail')).toBe(1);
   expect(exitCodeFor(review, 'any-risk')).toBe(1);
   expect(exitCodeFor(review, 'never')).toBe(0);
   expect(review.cost!.diff!.deltaUsd).toBe(0);
