@@ -1,8 +1,10 @@
 #!/bin/bash
-# Host packages the testhost harness (test/harness) needs, on Debian bookworm as root.
+# Machine packages the testhost harness (test/harness/testhost*) needs, on Debian bookworm, as root:
+# debootstrap builds the cached rootfs, systemd-nspawn boots hosts, socat forwards ssh and the guests' apt,
+# nsenter/unshare/flock come with util-linux, ssh/ssh-keygen with openssh-client.
 # Idempotent and quick: apt-get runs only when something is missing.
 set -euo pipefail
-PKGS=(debootstrap systemd-container openssh-client socat busybox-static zstd util-linux)
+PKGS=(debootstrap debian-archive-keyring systemd-container openssh-client socat util-linux)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -12,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then echo "testhost prereqs: missing ${missing[*]} and n
 echo "testhost prereqs: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 APT=(apt-get -q -o DPkg::Lock::Timeout=300)
-# An install may fail on stale lists: update once, then retry.
+# try without an update first (fast when the lists are current), else update once and retry
 "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
   || { "${APT[@]}" update >/dev/null && "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 echo "testhost prereqs: done"
