@@ -72,7 +72,7 @@ export function comfyuiUnit(o: ComfyuiUnitOptions): string {
     'Restart=on-failure',
     'RestartSec=5',
     // A file the CloudWatch agent ships to the log group (journald is not an agent source); logrotate trims it.
-    'LogsDirectory=comfyui',
+    // Its directory comes from the playbook: systemd opens append: files before it would create LogsDirectory=.
     `StandardOutput=append:${PATHS.log}`,
     'StandardError=inherit',
     'NoNewPrivileges=yes',
