@@ -19,6 +19,7 @@ import {
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { GPU_ROLE_TAG as GPU_ROLE } from '../../modules/gpu/signals';
 
 /** The EC2 instance states, as EC2 names them. */
 export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
@@ -98,7 +99,8 @@ export interface GpuControlDeps {
   now?: () => Date;
 }
 
-export const GPU_ROLE_TAG = 'comfyui-gpu';
+/** The `Role` tag value the GPU stack puts on the instance (modules/gpu/signals.ts is the one definition). */
+export const GPU_ROLE_TAG: string = GPU_ROLE.value;
 
 /** Error codes that mean "AWS cannot give you this instance right now" — retryable, with what to do. */
 export const CAPACITY_HINTS: Record<string, { message: string; retryAfterSeconds: number }> = {
