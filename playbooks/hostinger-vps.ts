@@ -1,0 +1,190 @@
+/**
+ * The Hostinger VPS (Ubuntu + Docker): every container of the config as its own compose project under
+ * /opt/ziggie/<service>/, owned by a systemd unit; secrets fetched from Secrets Manager into tmpfs at boot (no
+ * .env files); a nightly backup timer; fail2ban + ufw; Grafana's CloudWatch data source and dashboard as files.
+ *
+ *   npm run provision:vps -- --inventory inventory/hostinger.yaml [--check] [--diff] [--limit h] [--tags t]
+ *
+ * Tags: packages, secrets, containers, grafana, backups, hardening (and one per service: svc-<name>).
+ * Host vars (inventory, all optional): vps_aws_access_key_id + vps_aws_secret_access_key (!secret_env),
+ * vps_backup_destination, vps_backup_schedule, vps_ssh_port, vps_aws_endpoints, vps_hardening.
+ * docs/vps.md has the walk-through, the restore command and the design choices.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import type { ZiggieConfig } from '../config/schema';
+import {
+  apt, block, compose, composePrune, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
+} from '../provision';
+import { grafanaProvisioningFiles } from './hostinger-vps/grafana';
+import {
+  BACKUP_UNIT, NETWORK, PATHS, SECRETS_UNIT, awsCredentialsFile, backupUnits, composeFile, fail2banJail, mappingDigest,
+  projectDir, projectName, secretsUnitFile, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
+} from './hostinger-vps/render';
+import {
+  migrateEnvFiles, pruneServiceUnits, requireCredentials, requireDocker, secretsFetched, ufw, type PutSecret,
+} from './hostinger-vps/tasks';
+
+export const FETCHER_SRC = path.join(__dirname, 'hostinger-vps', 'ziggie-vps.py');
+
+const secretOrString = z.union([z.string().min(1), z.instanceof(Secret)]);
+const endpoint = z.url({ protocol: /^https?$/, error: 'an http(s):// URL' });
+
+const KNOWN_VARS = new Set([
+  'vps_aws_access_key_id', 'vps_aws_secret_access_key', 'vps_backup_destination', 'vps_backup_schedule',
+  'vps_ssh_port', 'vps_aws_endpoints', 'vps_hardening',
+]);
+
+/** The inventory vars this playbook reads. Unknown vps_* vars are refused (a typo must not be ignored). */
+export const hostVarsSchema = z.object({
+  vps_aws_access_key_id: z.string().regex(/^[A-Z0-9]{16,128}$/, { error: 'an access key id such as AKIA…' }).optional(),
+  vps_aws_secret_access_key: secretOrString.optional(),
+  vps_backup_destination: z.string().regex(/^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?|file:\/\/\/\S+)$/,
+    { error: 's3://BUCKET[/prefix] or file:///dir' }).optional(),
+  vps_backup_schedule: z.string().regex(/^[\w*,/:. -]+$/, { error: 'a systemd OnCalendar expression such as "*-*-* 03:15:00"' }).optional(),
+  vps_ssh_port: z.coerce.number().int().min(1).max(65535).optional(),
+  vps_aws_endpoints: z.strictObject({ secretsmanager: endpoint.optional(), s3: endpoint.optional() }).optional(),
+  vps_hardening: z.boolean().optional(),
+}).passthrough().superRefine((v, ctx) => {
+  for (const k of Object.keys(v)) {
+    if (k.startsWith('vps_') && !KNOWN_VARS.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'unknown vps_* variable' });
+  }
+  if (!!v.vps_aws_access_key_id !== !!v.vps_aws_secret_access_key) {
+    ctx.addIssue({ code: 'custom', path: ['vps_aws_secret_access_key'], message: 'give both vps_aws_access_key_id and vps_aws_secret_access_key, or neither' });
+  }
+});
+
+export interface VpsHost extends VpsHostSettings {
+  credentials?: { accessKeyId: string; secretAccessKey: Secret };
+  hardening: boolean;
+}
+
+export function hostSettings(config: ZiggieConfig, hostName: string, vars: Record<string, unknown>): VpsHost {
+  const r = hostVarsSchema.safeParse(vars);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`host ${hostName}: ${i.path.join('.')}: ${i.message}`);
+  }
+  const v = r.data;
+  const sk = v.vps_aws_secret_access_key;
+  return {
+    backupDestination: v.vps_backup_destination ?? `s3://${config.storage.backupsBucket}`,
+    backupSchedule: v.vps_backup_schedule ?? '*-*-* 03:15:00',
+    sshPort: v.vps_ssh_port ?? 22,
+    endpoints: v.vps_aws_endpoints ?? {},
+    hardening: v.vps_hardening ?? true,
+    credentials: v.vps_aws_access_key_id && sk
+      ? { accessKeyId: v.vps_aws_access_key_id, secretAccessKey: sk instanceof Secret ? sk : secret(sk) }
+      : undefined,
+  };
+}
+
+export interface VpsPlaybookOptions {
+  /** --migrate-env-files: move legacy .env values into Secrets Manager, then remove the files. */
+  migrateEnvFiles?: boolean;
+  /** How the migration writes a secret (default: the AWS SDK with the operator's credentials). */
+  putSecret?: () => PutSecret;
+}
+
+/** PutSecretValue from the operator's machine (AWS_PROFILE / env credentials; AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). */
+function sdkPutSecret(config: ZiggieConfig): PutSecret {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+  const client = new sm.SecretsManagerClient({ region: config.region, maxAttempts: config.ops.awsMaxAttempts });
+  return async (name, value) => {
+    await client.send(new sm.PutSecretValueCommand({ SecretId: name, SecretString: value }));
+  };
+}
+
+export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {}): Playbook {
+  const digest = mappingDigest(config);
+  const services = config.containers;
+  const grafana = services.find((c) => c.name === 'grafana');
+  const toolSource = (): Buffer => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require('node:fs') as typeof import('node:fs')).readFileSync(FETCHER_SRC);
+  };
+
+  return definePlaybook({
+    name: 'hostinger-vps',
+    hosts: 'all',
+    tasks: (host) => {
+      const h = hostSettings(config, host.name, host.vars);
+      let migrated = false;
+      const backup = backupUnits(h.backupSchedule);
+      return [
+        block({ tags: ['packages'] }, [
+          apt({
+            name: 'docker engine + compose v2 (Ubuntu)',
+            packages: ['docker.io', 'docker-compose-v2'],
+            when: (f) => f.facts.os.id === 'ubuntu' && !f.facts.docker,
+          }),
+          requireDocker(),
+          apt({
+            name: 'packages: botocore for ziggie-vps' + (h.hardening ? ', ufw, fail2ban' : ''),
+            packages: ['python3', 'python3-botocore', ...(h.hardening ? ['ufw', 'fail2ban', 'python3-systemd'] : [])],
+            installRecommends: false,
+          }),
+        ]),
+
+        block({ tags: ['secrets'] }, [
+          directory({ path: PATHS.etc, mode: '0755', owner: 'root', group: 'root' }),
+          h.credentials
+            ? copy({
+              name: `${PATHS.credentials} (root, 0600)`,
+              dest: PATHS.credentials,
+              content: secret(awsCredentialsFile(h.credentials.accessKeyId, h.credentials.secretAccessKey.reveal())),
+              mode: '0600', owner: 'root', group: 'root',
+            })
+            : requireCredentials(),
+          copy({ name: PATHS.tool, dest: PATHS.tool, content: toolSource(), mode: '0755', owner: 'root', group: 'root' }),
+          copy({ name: PATHS.settings, dest: PATHS.settings, content: vpsSettingsJson(config, h), mode: '0644', owner: 'root', group: 'root' }),
+          migrateEnvFiles(config, {
+            enabled: !!opts.migrateEnvFiles,
+            put: opts.putSecret ?? (() => sdkPutSecret(config)),
+            onMigrated: () => (migrated = true),
+          }),
+          systemd({ unit: SECRETS_UNIT, content: secretsUnitFile(), enabled: true, restartOnChange: false }),
+          secretsFetched(config, digest, () => migrated),
+        ]),
+        // secret rotation: `--tags refresh-secrets` re-fetches every value and recreates the services whose values changed
+        secretsFetched(config, digest, () => true, { name: 'refresh secrets (rotation)', tags: ['never', 'refresh-secrets'] }),
+
+        block({ tags: ['containers'] }, [
+          shell({
+            name: `docker network ${NETWORK}`,
+            cmd: `docker network create ${NETWORK}`,
+            unless: `docker network inspect ${NETWORK}`,
+          }),
+          pruneServiceUnits(services.map((c) => c.name)),
+          composePrune({ root: PATHS.root, keep: services.map((c) => c.name) }),
+          grafana && block({ tags: ['grafana'], notify: 'restart grafana' }, [
+            ...['', '/datasources', '/dashboards', '/dashboards/ziggie'].map((d) =>
+              directory({ path: PATHS.grafanaProvisioning + d, mode: '0755', owner: 'root', group: 'root' })),
+            ...Object.entries(grafanaProvisioningFiles(config)).map(([rel, content]) =>
+              copy({ name: `grafana provisioning ${rel}`, dest: `${PATHS.grafanaProvisioning}/${rel}`, content, mode: '0644', owner: 'root', group: 'root' })),
+          ]),
+          ...services.map((c) => block({ tags: [`svc-${c.name}`] }, [
+            compose({ name: `compose ${c.name}`, project: projectName(c.name), dir: projectDir(c.name), compose: composeFile(c), pull: 'missing' }),
+            systemd({ unit: serviceUnit(c.name), content: serviceUnitFile(c), enabled: true, state: 'started', restartOnChange: false }),
+          ])),
+        ]),
+
+        block({ tags: ['backups'] }, [
+          systemd({ unit: `${BACKUP_UNIT}.service`, content: backup.service }),
+          systemd({ unit: `${BACKUP_UNIT}.timer`, content: backup.timer, enabled: true, state: 'started' }),
+        ]),
+
+        h.hardening && block({ tags: ['hardening'] }, [
+          copy({ dest: PATHS.fail2banJail, content: fail2banJail(h.sshPort, config.vps.sshAllowlist), mode: '0644', owner: 'root', group: 'root', notify: 'reload fail2ban' }),
+          systemd({ unit: 'fail2ban.service', enabled: true, state: 'started' }),
+          ufw(ufwRules(config, h.sshPort), config.vps.sshAllowlist),
+        ]),
+      ];
+    },
+    handlers: () => [
+      shell({ name: 'reload fail2ban', cmd: 'fail2ban-client -t >/dev/null && systemctl reload-or-restart fail2ban' }),
+      shell({ name: 'restart grafana', cmd: 'if [ "$(docker inspect -f {{.State.Running}} ziggie-grafana 2>/dev/null)" = true ]; then docker restart ziggie-grafana; fi' }),
+    ],
+  });
+}

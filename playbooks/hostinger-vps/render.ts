@@ -1,0 +1,283 @@
+/**
+ * Everything the VPS playbook writes, as pure functions of the config and the host's vars: compose files, unit
+ * files, the ziggie-vps settings, fail2ban and ufw rules. Unit tests check these without a host.
+ */
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
+import { BACKUP_PREFIXES } from '../../modules/storage-prefixes';
+
+/** Where things live on the VPS. */
+export const PATHS = {
+  root: '/opt/ziggie',
+  etc: '/etc/ziggie',
+  settings: '/etc/ziggie/vps.json',
+  credentials: '/etc/ziggie/aws-credentials',
+  tool: '/usr/local/sbin/ziggie-vps',
+  secretsDir: '/run/ziggie/secrets',
+  units: '/etc/systemd/system',
+  fail2banJail: '/etc/fail2ban/jail.d/ziggie.local',
+  grafanaProvisioning: '/opt/ziggie/grafana/provisioning',
+} as const;
+
+/** The one Docker network every project joins, so services reach each other by name (postgres:5432). */
+export const NETWORK = 'ziggie';
+export const SECRETS_UNIT = 'ziggie-secrets.service';
+export const BACKUP_UNIT = 'ziggie-backup';
+
+export const projectName = (svc: string): string => `ziggie-${svc}`;
+export const containerName = (svc: string): string => `ziggie-${svc}`;
+export const serviceUnit = (svc: string): string => `ziggie-${svc}.service`;
+export const projectDir = (svc: string): string => `${PATHS.root}/${svc}`;
+export const secretsFile = (svc: string): string => `${PATHS.secretsDir}/${svc}.env`;
+
+/** Host settings from the inventory (all optional; validated by the playbook). */
+export interface VpsHostSettings {
+  /** s3://bucket[/prefix] or file:///dir; default s3://<storage.backupsBucket> */
+  backupDestination: string;
+  /** systemd OnCalendar for the nightly backup */
+  backupSchedule: string;
+  /** sshd's port on the VPS (what ufw admits from the allowlist) */
+  sshPort: number;
+  /** endpoint overrides for the VPS's AWS calls (tests, VPC endpoints) */
+  endpoints: { secretsmanager?: string; s3?: string };
+}
+
+const NAMED_VOLUME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export function isPostgres(c: ContainerConfig): boolean {
+  return c.name === 'postgres' || /(^|\/)postgres([:@]|$)/.test(c.image);
+}
+
+/**
+ * The backup prefix of each service's archive: the IAM stack lets the VPS write only under BACKUP_PREFIXES, so a
+ * service with backupPaths must map to one of them.
+ */
+export function backupPrefix(c: ContainerConfig): string {
+  if (isPostgres(c) || c.name === 'redis' || /(^|\/)(redis|valkey)([:@]|$)/.test(c.image)) return BACKUP_PREFIXES.databases;
+  const byName: Record<string, string> = {
+    n8n: BACKUP_PREFIXES.n8nWorkflows,
+    flowise: BACKUP_PREFIXES.flowiseChatflows,
+    grafana: BACKUP_PREFIXES.grafanaDashboards,
+  };
+  const p = byName[c.name];
+  if (!p) {
+    throw new Error(`containers.${c.name}.backupPaths: no backup prefix for "${c.name}" (the VPS may write only under ` +
+      `${Object.values(BACKUP_PREFIXES).join(', ')}): add one to modules/storage-prefixes.ts and the IAM stack`);
+  }
+  return p;
+}
+
+/** sha256 of a service's env-var → secret-name map: part of its compose file, so a mapping change recreates it. */
+export function secretsDigest(c: ContainerConfig): string {
+  const sorted = Object.fromEntries(Object.entries(c.secrets).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
+
+/** Digest of every service's mapping: the fetcher records it in tmpfs; the playbook compares. */
+export function mappingDigest(config: ZiggieConfig): string {
+  const all = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => `${c.name}:${secretsDigest(c)}`).sort();
+  return createHash('sha256').update(all.join('\n')).digest('hex');
+}
+
+const HEADER = '# Managed by `npm run provision:vps` (playbooks/hostinger-vps.ts): local edits are overwritten.\n';
+
+/** The compose project of one service. Values from the config keep compose's own syntax (`$$` for a literal $). */
+export function composeFile(c: ContainerConfig): string {
+  const named = [...new Set(c.volumes.map((v) => v.split(':')[0]!).filter((s) => NAMED_VOLUME.test(s)))];
+  const volumes = [...c.volumes];
+  if (c.name === 'grafana') volumes.push(`${PATHS.grafanaProvisioning}:/etc/grafana/provisioning:ro`);
+  const hasSecrets = Object.keys(c.secrets).length > 0;
+  const service: Record<string, unknown> = {
+    image: c.image,
+    container_name: containerName(c.name),
+    ...(c.command ? { command: c.command } : {}),
+    ...(c.init ? { init: true } : {}),
+    restart: 'unless-stopped',
+    ...(c.ports.length ? { ports: c.ports } : {}),
+    ...(volumes.length ? { volumes } : {}),
+    ...(Object.keys(c.env).length ? { environment: c.env } : {}),
+    // The values live in tmpfs only, fetched by ziggie-secrets.service; compose reads the file as root.
+    ...(hasSecrets ? { env_file: [secretsFile(c.name)] } : {}),
+    labels: {
+      'org.ziggie.managed-by': 'provision-vps',
+      ...(hasSecrets ? { 'org.ziggie.secrets-mapping': secretsDigest(c) } : {}),
+    },
+    logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
+  };
+  const doc: Record<string, unknown> = {
+    name: projectName(c.name),
+    services: { [c.name]: service },
+    networks: { default: { name: NETWORK, external: true } },
+    ...(named.length ? { volumes: Object.fromEntries(named.map((v) => [v, {}])) } : {}),
+  };
+  return HEADER + stringify(doc, { lineWidth: 0 });
+}
+
+/** The unit that owns one compose project: started after the secrets are in tmpfs, stopped before docker. */
+export function serviceUnitFile(c: ContainerConfig): string {
+  const dc = `/usr/bin/docker compose -p ${projectName(c.name)} --project-directory ${projectDir(c.name)} -f ${projectDir(c.name)}/compose.yaml`;
+  const hasSecrets = Object.keys(c.secrets).length > 0;
+  return [
+    HEADER.trimEnd(),
+    '[Unit]',
+    `Description=Ziggie ${c.name} (docker compose project ${projectName(c.name)})`,
+    'Requires=docker.service',
+    `After=docker.service network-online.target${hasSecrets ? ` ${SECRETS_UNIT}` : ''}`,
+    'Wants=network-online.target' + (hasSecrets ? ` ${SECRETS_UNIT}` : ''),
+    ...(hasSecrets ? [`ConditionPathExists=${secretsFile(c.name)}`] : []),
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `WorkingDirectory=${projectDir(c.name)}`,
+    `ExecStart=${dc} up -d --remove-orphans`,
+    // reload = converge: recreates only what changed (e.g. after a secret rotation)
+    `ExecReload=${dc} up -d --remove-orphans`,
+    `ExecStop=${dc} stop`,
+    'TimeoutStartSec=15min',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** Secrets Manager → tmpfs, once per boot, before any compose unit. Credentials come from the root-only file. */
+export function secretsUnitFile(): string {
+  return [
+    HEADER.trimEnd(),
+    '[Unit]',
+    'Description=Ziggie: fetch container secrets from AWS Secrets Manager into tmpfs',
+    'Wants=network-online.target',
+    'After=network-online.target',
+    `ConditionPathExists=${PATHS.credentials}`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    // retries inside (the network may come up late at boot), so the compose units ordered after it wait
+    `ExecStart=${PATHS.tool} fetch-secrets --retry-for 300`,
+    'TimeoutStartSec=6min',
+    'UMask=0077',
+    'PrivateTmp=yes',
+    'ProtectHome=yes',
+    'NoNewPrivileges=yes',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+export interface VpsSettings {
+  region: string;
+  credentialsFile: string;
+  secretsDir: string;
+  mappingDigest: string;
+  endpoints: { secretsmanager?: string; s3?: string };
+  services: { name: string; container: string; secrets: Record<string, string> }[];
+  backup: {
+    destination: string;
+    workDir: string;
+    postgres?: { service: string; container: string; user: string; prefix: string };
+    archives: { service: string; container: string; paths: string[]; prefix: string }[];
+  };
+}
+
+/** /etc/ziggie/vps.json: what ziggie-vps needs. Names only, never a value. */
+export function vpsSettings(config: ZiggieConfig, host: VpsHostSettings): VpsSettings {
+  const pg = config.containers.find(isPostgres);
+  return {
+    region: config.region,
+    credentialsFile: PATHS.credentials,
+    secretsDir: PATHS.secretsDir,
+    mappingDigest: mappingDigest(config),
+    endpoints: host.endpoints,
+    services: config.containers.map((c) => ({ name: c.name, container: containerName(c.name), secrets: c.secrets })),
+    backup: {
+      destination: host.backupDestination,
+      workDir: '/var/tmp',
+      ...(pg ? { postgres: { service: pg.name, container: containerName(pg.name), user: pg.env.POSTGRES_USER ?? 'postgres', prefix: BACKUP_PREFIXES.databases } } : {}),
+      archives: config.containers
+        .filter((c) => c.backupPaths.length && !isPostgres(c))
+        .map((c) => ({ service: c.name, container: containerName(c.name), paths: c.backupPaths, prefix: backupPrefix(c) })),
+    },
+  };
+}
+
+export function vpsSettingsJson(config: ZiggieConfig, host: VpsHostSettings): string {
+  return JSON.stringify(vpsSettings(config, host), null, 2) + '\n';
+}
+
+export function backupUnits(schedule: string): { service: string; timer: string } {
+  const service = [
+    HEADER.trimEnd(),
+    '[Unit]',
+    'Description=Ziggie: nightly backup (pg_dumpall + data archives) to the backups bucket',
+    'Requires=docker.service',
+    'After=docker.service network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=${PATHS.tool} backup`,
+    'UMask=0077',
+    'Nice=10',
+    'IOSchedulingClass=idle',
+    'TimeoutStartSec=2h',
+    '',
+  ].join('\n');
+  const timer = [
+    HEADER.trimEnd(),
+    '[Unit]',
+    'Description=Ziggie: nightly backup (timer)',
+    '',
+    '[Timer]',
+    `OnCalendar=${schedule}`,
+    'Persistent=true',
+    'RandomizedDelaySec=10min',
+    '',
+    '[Install]',
+    'WantedBy=timers.target',
+    '',
+  ].join('\n');
+  return { service, timer };
+}
+
+/** fail2ban for sshd. The journal backend: Debian 12 / Ubuntu 24.04 have no /var/log/auth.log by default. */
+export function fail2banJail(sshPort: number, ignoreCidrs: string[] = []): string {
+  return [
+    HEADER.trimEnd(),
+    '[DEFAULT]',
+    'backend = systemd',
+    'banaction = ufw',
+    `ignoreip = 127.0.0.1/8 ::1${ignoreCidrs.length ? ' ' + ignoreCidrs.join(' ') : ''}`,
+    '',
+    '[sshd]',
+    'enabled = true',
+    'mode = aggressive',
+    `port = ${sshPort}`,
+    'maxretry = 5',
+    'findtime = 10m',
+    'bantime = 1h',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The ufw rules, exactly as `ufw show added` prints them: SSH only from the allowlist, HTTP(S) from anywhere.
+ * Default policies: deny incoming, allow outgoing. (The container ports bind 127.0.0.1 and stay private.)
+ */
+export function ufwRules(config: ZiggieConfig, sshPort: number): string[] {
+  return [
+    ...config.vps.sshAllowlist.map((cidr) => `ufw allow from ${cidr} to any port ${sshPort} proto tcp comment 'ziggie ssh allowlist'`),
+    "ufw allow 80/tcp comment 'ziggie http'",
+    "ufw allow 443/tcp comment 'ziggie https'",
+  ];
+}
+
+/** The shared-credentials file (root, 0600). */
+export function awsCredentialsFile(accessKeyId: string, secretAccessKey: string): string {
+  return `# ziggie-vps IAM user (stacks/iam.ts): Secrets Manager read + backups write, from this VPS's IP only\n[default]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
+}

@@ -1,0 +1,271 @@
+/**
+ * The VPS playbook's own tasks: what the provisioning library has no module for (ufw rules, the secrets
+ * fetch, the .env migration, unit pruning, preconditions). Same contract as provision/tasks: read, decide,
+ * and act only in apply().
+ */
+import ipaddr from 'ipaddr.js';
+import type { ZiggieConfig } from '../../config/schema';
+import { defineTask, quote, sh, type Plan, type Task, type TaskOptions } from '../../provision';
+import { registerSecret } from '../../provision/secret';
+import { PATHS, SECRETS_UNIT, secretsFile, serviceUnit } from './render';
+
+/** Fails early, with what to do, when the host has no Docker Engine + Compose v2. */
+export function requireDocker(o: TaskOptions = {}): Task {
+  return defineTask('assert', 'docker engine + compose v2 present', o, {
+    probe: { script: `docker version --format '{{.Server.Version}}' 2>&1; echo "@rc $?"; docker compose version --short 2>&1; echo "@rc $?"` },
+    async plan(ctx, probe): Promise<Plan> {
+      const rcs = [...probe.out.matchAll(/@rc (\d+)/g)].map((m) => m[1]);
+      if (rcs[0] === '0' && rcs[1] === '0') return { changed: false, msg: probe.out.split('\n').filter((l) => l && !l.startsWith('@rc')).join(', ') };
+      if (ctx.check) return { changed: false, msg: 'docker/compose missing (check mode: an earlier task may install them)' };
+      throw new Error('Docker Engine with the Compose v2 plugin is required: `apt-get install docker.io docker-compose-v2` (Ubuntu) or Docker\'s own packages');
+    },
+  });
+}
+
+/** The credentials file must exist when the inventory does not provide the keys. */
+export function requireCredentials(o: TaskOptions = {}): Task {
+  const path = PATHS.credentials;
+  return defineTask('assert', `${path} present (root, 0600)`, o, {
+    probe: { stat: [path] },
+    async plan(ctx, probe): Promise<Plan> {
+      const st = probe.stat(path);
+      if (st.type === 'file' && st.owner === 'root' && st.mode === '0600') return { changed: false };
+      const why = st.type === 'absent' ? 'is missing' : `is ${st.type} ${st.mode} ${st.owner}`;
+      const fix = 'set vps_aws_access_key_id and vps_aws_secret_access_key (!secret_env) in the inventory, or create it as root with mode 0600';
+      if (ctx.check) return { changed: false, msg: `${path} ${why}: ${fix}` };
+      throw new Error(`${path} ${why}: ${fix}`);
+    },
+  });
+}
+
+/**
+ * The tmpfs env files match the current mapping: otherwise (re)run ziggie-secrets.service, then verify that it
+ * fetched everything. `force()` re-fetches anyway (after a .env migration put new values in).
+ */
+export function secretsFetched(config: ZiggieConfig, digest: string, force: () => boolean, o: TaskOptions = {}): Task {
+  const services = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
+  const mark = `${PATHS.secretsDir}/.mapping`;
+  const check = [
+    sh`cat -- ${mark} 2>/dev/null || echo none`,
+    ...services.map((s) => sh`[ -f ${secretsFile(s)} ] || echo "@missing ${s}"`),
+  ].join('\n');
+  return defineTask('secrets', o.name ?? 'container secrets fetched into tmpfs', o, {
+    probe: { script: check },
+    async plan(ctx, probe): Promise<Plan> {
+      const have = probe.out.split('\n')[0]?.trim();
+      const missing = [...probe.out.matchAll(/^@missing (\S+)$/gm)].map((m) => m[1]!);
+      const forced = force();
+      if (have === digest && !missing.length && !forced) return { changed: false };
+      const why = forced ? 'values migrated' : have === 'none' ? 'not fetched since boot' : missing.length ? `missing for ${missing.join(', ')}` : 'mapping changed';
+      return {
+        changed: true,
+        msg: `fetch (${why})`,
+        apply: async () => {
+          const sums = async (): Promise<Map<string, string>> => {
+            const out = (await ctx.exec(sh`cd ${PATHS.secretsDir} 2>/dev/null && sha256sum -- *.env 2>/dev/null; true`)).stdout.toString();
+            return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(66).replace(/\.env$/, ''), l.slice(0, 64)]));
+          };
+          const before = await sums();
+          const r = await ctx.exec(`systemctl restart ${SECRETS_UNIT}`, { timeoutMs: 420_000 });
+          const now = (await ctx.exec(sh`cat -- ${mark} 2>/dev/null`)).stdout.toString().trim();
+          if (r.code !== 0 || now !== digest) {
+            // the journal holds the fetcher's own lines: secret names and error codes, never values
+            const log = (await ctx.exec(`journalctl -u ${SECRETS_UNIT} -n 8 --no-pager -o cat 2>/dev/null`)).stdout.toString().trim();
+            throw new Error(`${SECRETS_UNIT} did not fetch every secret:\n${log}`);
+          }
+          // running services whose values changed: `reload` = compose up -d, which recreates just those
+          const after = await sums();
+          const changed = services.filter((s) => before.has(s) && before.get(s) !== after.get(s));
+          if (changed.length) {
+            await ctx.run(changed.map((s) => sh`if systemctl is-active --quiet ${serviceUnit(s)}; then systemctl reload ${serviceUnit(s)}; fi`).join('\n'), 'reload services with new secrets');
+            return `new values for ${changed.join(', ')}`;
+          }
+        },
+      };
+    },
+  });
+}
+
+/** Stop, disable and remove ziggie-<svc>.service units of services no longer in the config. */
+export function pruneServiceUnits(keep: string[], o: TaskOptions = {}): Task {
+  const keepUnits = new Set([...keep.map(serviceUnit), SECRETS_UNIT, 'ziggie-backup.service']);
+  return defineTask('systemd', 'remove units of services no longer configured', o, {
+    probe: { script: `cd ${PATHS.units} 2>/dev/null && ls -1 ziggie-*.service 2>/dev/null; true` },
+    async plan(ctx, probe): Promise<Plan> {
+      const gone = probe.out.split('\n').map((l) => l.trim()).filter((u) => /^ziggie-[a-z0-9-]+\.service$/.test(u) && !keepUnits.has(u));
+      if (!gone.length) return { changed: false };
+      return {
+        changed: true,
+        msg: `remove ${gone.join(', ')}`,
+        diff: [{ label: 'units', before: gone.map((g) => g + '\n').join(''), after: '' }],
+        apply: async () => {
+          const units = gone.map(quote).join(' ');
+          await ctx.run(`systemctl disable --now ${units}; cd ${PATHS.units} && rm -f -- ${units} && systemctl daemon-reload`, 'remove units');
+        },
+      };
+    },
+  });
+}
+
+/** ufw rules as `ufw show added` prints them, the default policies, and ufw enabled. */
+export function ufw(rules: string[], allowlist: string[], o: TaskOptions = {}): Task {
+  const probe = [
+    'command -v ufw >/dev/null 2>&1 || { echo "@noufw"; exit 0; }',
+    'ufw show added 2>&1',
+    'ufw status 2>&1 | head -1 | sed "s/^/@status /"',
+    `grep -E '^DEFAULT_(INPUT|OUTPUT)_POLICY=' /etc/default/ufw | sed 's/^/@policy /'`,
+  ].join('\n');
+  return defineTask('ufw', 'ufw: ssh from the allowlist, http(s) public', o, {
+    async plan(ctx): Promise<Plan> {
+      const out = (await ctx.exec(probe)).stdout.toString();
+      if (out.includes('@noufw')) {
+        if (ctx.check) return { changed: true, msg: 'ufw not installed (check mode: the packages task installs it)' };
+        throw new Error('ufw is not installed (the packages task should have installed it)');
+      }
+      const have = out.split('\n').filter((l) => l.startsWith('ufw '));
+      const active = /@status Status: active/.test(out);
+      const policies = out.includes('@policy DEFAULT_INPUT_POLICY="DROP"') && out.includes('@policy DEFAULT_OUTPUT_POLICY="ACCEPT"');
+      const add = rules.filter((r) => !have.includes(r));
+      const remove = have.filter((r) => !rules.includes(r));
+      if (!add.length && !remove.length && active && policies) return { changed: false };
+      const msgs = [add.length ? `add ${add.length} rule(s)` : '', remove.length ? `remove ${remove.length} rule(s)` : '', policies ? '' : 'default policies', active ? '' : 'enable'].filter(Boolean);
+      return {
+        changed: true,
+        msg: msgs.join(', '),
+        diff: [{ label: 'ufw rules', before: have.map((r) => r + '\n').join('') + `(${active ? 'active' : 'inactive'})\n`, after: rules.map((r) => r + '\n').join('') + '(active)\n' }],
+        apply: async () => {
+          if (!active) await assertNotLockedOut(ctx, allowlist);
+          const steps = [
+            'ufw default deny incoming',
+            'ufw default allow outgoing',
+            ...remove.map((r) => `ufw delete ${r.slice(4)}`),
+            ...add,
+            'ufw --force enable',
+          ];
+          await ctx.run(steps.join(' >/dev/null && ') + ' >/dev/null', 'ufw');
+        },
+      };
+    },
+  });
+}
+
+/** Refuse to enable ufw when this very SSH connection comes from outside the allowlist (and not loopback). */
+async function assertNotLockedOut(ctx: Parameters<Task['plan']>[0], allowlist: string[]): Promise<void> {
+  // without sudo: sudo resets the environment, and SSH_CONNECTION with it
+  const conn = (await ctx.exec('echo "$SSH_CONNECTION"', { become: false })).stdout.toString().trim();
+  const ip = conn.split(/\s+/)[0] ?? '';
+  if (!ip || !ipaddr.isValid(ip)) return; // not over SSH (console): nothing to lock out
+  let addr = ipaddr.parse(ip);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  if (addr.range() === 'loopback') return; // ufw accepts everything on lo
+  const inside = addr.kind() === 'ipv4' && allowlist.some((c) => (addr as ipaddr.IPv4).match(ipaddr.IPv4.parseCIDR(c)));
+  if (!inside) {
+    throw new Error(`refusing to enable ufw: this SSH connection comes from ${ip}, which is not in vps.sshAllowlist ` +
+      `(${allowlist.join(', ')}); add it there first or you would lock yourself out`);
+  }
+}
+
+export interface EnvMigration {
+  /** secret name -> value (Secrets Manager PutSecretValue) */
+  put: Map<string, string>;
+  files: string[];
+  /** keys that are plain env in the config (left to the config) */
+  plain: string[];
+  /** keys the config knows nothing about */
+  unknown: string[];
+}
+
+/** KEY=VALUE lines as docker compose / dotenv read them (export prefix, quotes, comments). */
+export function parseDotenv(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2]!;
+    const q = v[0];
+    if (q === '"' || q === "'") {
+      // a quoted value may span lines
+      let body = v.slice(1);
+      while (!endsWithQuote(body, q) && i + 1 < lines.length) body += '\n' + lines[++i];
+      body = body.replace(new RegExp(`${q}\\s*(#.*)?$`), '');
+      v = q === '"' ? body.replace(/\\(["\\$nrt])/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t' } as Record<string, string>)[c] ?? c) : body;
+    } else {
+      v = v.replace(/\s+#.*$/, '').trim();
+    }
+    out.set(m[1]!, v);
+  }
+  return out;
+}
+
+function endsWithQuote(s: string, q: string): boolean {
+  const m = new RegExp(`(\\\\*)${q}\\s*(#.*)?$`).exec(s);
+  return !!m && m[1]!.length % 2 === 0;
+}
+
+/** Which secret each legacy .env value belongs to. /opt/ziggie/<svc>/.env → that service; /opt/ziggie/.env → all. */
+export function planMigration(config: ZiggieConfig, files: Map<string, string>): EnvMigration & { conflicts: string[] } {
+  const put = new Map<string, string>();
+  const plain = new Set<string>();
+  const unknown = new Set<string>();
+  const conflicts: string[] = [];
+  for (const [file, text] of files) {
+    const m = new RegExp(`^${PATHS.root}/([a-z0-9-]+)/\\.env$`).exec(file);
+    const scope = m ? config.containers.filter((c) => c.name === m[1]) : config.containers;
+    for (const [key, value] of parseDotenv(text)) {
+      registerSecret(value);
+      const names = [...new Set(scope.map((c) => c.secrets[key]).filter((n): n is string => !!n))];
+      if (names.length) {
+        for (const n of names) {
+          if (put.has(n) && put.get(n) !== value) conflicts.push(`${n} (from ${key})`);
+          put.set(n, value);
+        }
+      } else if (scope.some((c) => key in c.env)) plain.add(key);
+      else unknown.add(`${key} (${file})`);
+    }
+  }
+  return { put, files: [...files.keys()], plain: [...plain], unknown: [...unknown], conflicts };
+}
+
+export type PutSecret = (name: string, value: string) => Promise<void>;
+
+/**
+ * Legacy .env files (/opt/ziggie/<svc>/.env, /opt/ziggie/.env): without `enabled` they are only reported;
+ * with it their values go to Secrets Manager (from this machine, with the operator's credentials: the VPS's
+ * own key can only read) and the files are shredded. Nothing is written unless every key is accounted for.
+ */
+export function migrateEnvFiles(config: ZiggieConfig, opts: { enabled: boolean; put: () => PutSecret; onMigrated: () => void }, o: TaskOptions = {}): Task {
+  const list = `for f in ${PATHS.root}/*/.env ${PATHS.root}/.env; do [ -f "$f" ] && echo "$f"; done; true`;
+  return defineTask('secrets', 'legacy .env files', o, {
+    probe: { script: list },
+    async plan(ctx, probe): Promise<Plan> {
+      const files = probe.out.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (!files.length) return { changed: false };
+      if (!opts.enabled) {
+        return { changed: false, msg: `WARNING: ${files.join(', ')} still on disk; run with --migrate-env-files to move the values into Secrets Manager and remove the files` };
+      }
+      const texts = new Map<string, string>();
+      for (const f of files) texts.set(f, (await ctx.run(sh`cat -- ${f}`, `read ${f}`)).toString());
+      const plan = planMigration(config, texts);
+      if (plan.conflicts.length) throw new Error(`the .env files disagree on ${plan.conflicts.join(', ')}: fix them by hand first (nothing was migrated)`);
+      if (plan.unknown.length) {
+        throw new Error(`keys the config does not know: ${plan.unknown.join(', ')}; add them to containers[].secrets (or env), then re-run (nothing was migrated)`);
+      }
+      const names = [...plan.put.keys()].sort();
+      return {
+        changed: true,
+        msg: `put ${names.length} value(s) into Secrets Manager, remove ${files.length} file(s)`,
+        diff: [{ label: 'legacy .env migration', before: files.map((f) => `${f}\n`).join(''), after: names.map((n) => `secretsmanager:${n}\n`).join('') }],
+        apply: async () => {
+          const put = opts.put();
+          for (const n of names) await put(n, plan.put.get(n)!);
+          // shred first (overwrite in place), then remove; rm alone leaves the blocks readable
+          await ctx.run(files.map((f) => sh`{ shred -u -- ${f} 2>/dev/null || rm -f -- ${f}; }`).join(' && '), 'remove migrated .env files');
+          opts.onMigrated();
+        },
+      };
+    },
+  });
+}
