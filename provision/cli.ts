@@ -16,6 +16,7 @@ import { flattenTasks, type Playbook } from './playbook';
 import { exitCodeOf, writeReport } from './report';
 import { runPlaybook, tagSelected, type RunOptions, type RunReport } from './runner';
 import { redact } from './secret';
+import { trace } from './trace';
 
 export interface CliOptions {
   inventory: string;
@@ -128,8 +129,11 @@ export interface RunCliExtras {
 export async function runCli(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<number> {
   const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
   try {
+    trace('cli start');
     const o = parseCli(argv, { name: extras.name ?? pbs[0]?.name, description: extras.description });
+    trace('args parsed');
     const inv = extras.inventory ?? loadInventory(o.inventory);
+    trace('inventory loaded');
     if (o.listHosts || o.listTasks) {
       for (const pb of pbs) {
         let hosts = selectHosts(inv, pb.hosts ?? 'all');
@@ -181,4 +185,6 @@ export async function runCli(playbooks: Playbook<any> | Playbook<any>[], argv: s
 export async function main(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<void> {
   const code = await runCli(playbooks, argv, extras);
   process.exitCode = code;
+  // exit as soon as output is flushed: nothing else is left to do, and closing sockets may linger a little
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

@@ -12,6 +12,7 @@ import { knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './hostkeys';
 import type { SshSettings } from './inventory';
 import { quote } from './quote';
 import { redact } from './secret';
+import { trace } from './trace';
 
 export interface ExecOptions {
   /** Bytes to feed the command's stdin (then EOF). */
@@ -131,8 +132,11 @@ export class SshConnection implements Remote {
       }
     }
     const deadline = Date.now() + o.connectTimeoutMs;
+    trace(`${o.name}: tcp connect`);
     const sock = await this.tcpConnect(o.connectTimeoutMs);
+    trace(`${o.name}: tcp connected`);
     const Ctor = loadClient();
+    trace('ssh2 loaded');
     const client = new Ctor();
     let verdict: HostKeyVerdict | undefined;
     const known = knownKeyTypes({ host: o.host, port: o.port, knownHostsFile: o.knownHostsFile, hostKeyFingerprint: o.hostKeyFingerprint });
@@ -190,6 +194,8 @@ export class SshConnection implements Remote {
         onError(e as Error);
       }
     });
+    trace(`${o.name}: ssh ready`);
+    (globalThis as { __provisionConnected?: boolean }).__provisionConnected = true;
     this.hostKeyStatus = verdict;
     if (verdict?.ok && verdict.how === 'trusted-new') o.onNotice?.(`${o.name}: recorded new host key in ${o.knownHostsFile}`);
     this.client = client;

@@ -11,6 +11,7 @@ import { ConsoleOutput, type HostStats, type Output } from './output';
 import { flattenTasks, type Playbook } from './playbook';
 import { composeBatch, EMPTY_PROBE } from './probe';
 import { redact } from './secret';
+import { trace } from './trace';
 import type { DiffItem, HostView, ProbeResult, Task, TaskContext, TaskStatus, WhenContext } from './task';
 
 export interface RunOptions {
@@ -185,7 +186,9 @@ async function runHost(
     const b = becomeOf(task);
     const group = [task, ...rest.filter((t) => t !== task && t.probe && t.when !== false && becomeOf(t) === b && !probeCache.has(t))];
     const batch = composeBatch(group.map((t) => t.probe));
+    trace(`${h.name}: probe batch of ${group.length} tasks`);
     const r = await remote.exec(batch.script, { become: b, retryable: true, timeoutMs: task.timeoutMs });
+    trace(`${h.name}: probe batch done`);
     if (r.code !== 0 && r.stdout.length === 0) throw new Error(`probe failed (exit ${r.code}): ${r.stderr.toString().trim().split('\n').slice(-3).join(' ')}`);
     const results = batch.parse(r.stdout);
     group.forEach((t, i) => probeCache.set(t, results[i]!));
@@ -317,7 +320,9 @@ async function runHost(
     }
     if (pb.gatherFacts === true && report.status !== 'unreachable') report.facts = await facts().catch(() => undefined);
   } finally {
+    trace(`${h.name}: closing`);
     await remote.close().catch(() => undefined);
+    trace(`${h.name}: closed`);
   }
   return finish();
 }

@@ -49,8 +49,8 @@ export function apt(o: AptOptions): Task {
   const script = [
     `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null`,
     `echo "@now $(date +%s)"`,
-    `echo "@stamp $(stat -c %Y ${STAMP} /var/lib/apt/lists 2>/dev/null | sort -n | tail -1)"`,
-    `echo "@lists $(ls /var/lib/apt/lists 2>/dev/null | grep -c _Packages)"`,
+    `stat -c '@stamp %Y' ${STAMP} /var/lib/apt/lists 2>/dev/null`,
+    `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && echo "@lists 1"`,
     state === 'latest' ? `apt-cache policy ${names.map(quote).join(' ')} 2>/dev/null | sed 's/^/@policy /'` : '',
   ]
     .filter(Boolean)
@@ -61,7 +61,7 @@ export function apt(o: AptOptions): Task {
       const have = parseDpkgQuery(probe.out);
       const meta = (k: string): string => new RegExp(`^@${k} (.*)$`, 'm').exec(probe.out)?.[1]?.trim() ?? '';
       const now = Number(meta('now')) || Math.floor(Date.now() / 1000);
-      const stamp = Number(meta('stamp')) || 0;
+      const stamp = Math.max(0, ...[...probe.out.matchAll(/^@stamp (\d+)$/gm)].map((m) => Number(m[1])));
       const haveLists = Number(meta('lists')) > 0;
       const cacheStale = !haveLists || now - stamp > valid;
       if (state === 'absent') {

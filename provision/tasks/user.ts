@@ -47,7 +47,7 @@ export function user(o: UserOptions): Task {
   const u = quote(o.user);
   const script = [
     `echo "@passwd $(getent passwd ${u})"`,
-    `echo "@primary $(id -gn ${u} 2>/dev/null)"`,
+    // one id call: "<primary> <supplementary...>" (id -Gn lists the primary group first)
     `echo "@groups $(id -Gn ${u} 2>/dev/null)"`,
     o.passwordHash !== undefined ? `echo "@shadow $(getent shadow ${u} | cut -d: -f2 | sha256sum | cut -c1-64)"` : '',
   ]
@@ -58,6 +58,8 @@ export function user(o: UserOptions): Task {
     async plan(ctx, probe): Promise<Plan> {
       const get = (k: string): string => new RegExp(`^@${k} ?(.*)$`, 'm').exec(probe.out)?.[1]?.trim() ?? '';
       const pw = parsePasswd(get('passwd'));
+      const allGroups = get('groups').split(/\s+/).filter(Boolean);
+      const primary = allGroups[0] ?? '';
       if (state === 'absent') {
         if (!pw) return { changed: false };
         return {
@@ -92,15 +94,15 @@ export function user(o: UserOptions): Task {
         };
       }
       if (o.uid !== undefined && pw.uid !== o.uid) flags.push(`-u ${o.uid}`), changes.push(`uid ${pw.uid} -> ${o.uid}`);
-      if (o.group && get('primary') !== o.group) flags.push(`-g ${quote(o.group)}`), changes.push(`group ${get('primary')} -> ${o.group}`);
-      const current = get('groups').split(/\s+/).filter(Boolean);
+      if (o.group && primary !== o.group) flags.push(`-g ${quote(o.group)}`), changes.push(`group ${primary} -> ${o.group}`);
+      const current = allGroups;
       if (o.groups) {
         const append = o.append ?? true;
         const missing = o.groups.filter((g) => !current.includes(g));
-        const extra = append ? [] : current.filter((g) => g !== get('primary') && !o.groups!.includes(g));
+        const extra = append ? [] : current.filter((g) => g !== primary && !o.groups!.includes(g));
         if (missing.length || extra.length) {
           flags.push(append ? `-a -G ${quote(missing.join(','))}` : `-G ${quote(o.groups.join(','))}`);
-          changes.push(`groups ${current.join(',')} -> ${append ? [...current, ...missing].join(',') : [get('primary'), ...o.groups].join(',')}`);
+          changes.push(`groups ${current.join(',')} -> ${append ? [...current, ...missing].join(',') : [primary, ...o.groups].join(',')}`);
         }
       }
       if (o.shell && pw.shell !== o.shell) flags.push(`-s ${quote(o.shell)}`), changes.push(`shell ${pw.shell} -> ${o.shell}`);
