@@ -8,7 +8,7 @@
  * tests read it.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,7 @@ import { renderMarkdown } from '../../review/render';
 import type { Review } from '../../review/types';
 import { synthesize } from '../../stacks/synth';
 import { resourcesOf, type SynthesizedStack, type TerraformJson } from '../../stacks/terraform-json';
-import { offlineEnv, planOffline, TERRAFORM, terraformUnavailableReason, WORK_ROOT, type OfflinePlan } from '../harness/terraform';
+import { offlineCopy, offlineEnv, TERRAFORM, terraformUnavailableReason, WORK_ROOT } from '../harness/terraform';
 import { describeTier } from '../support/tier';
 
 jest.setTimeout(10 * 60_000);
@@ -46,23 +46,42 @@ function stateFromPlan(plan: PlanJson): object {
   };
 }
 
+/** init → plan → show -json in `dir` (this file's own directories: the tier's plan.test.ts may run in parallel). */
+async function planIn(dir: string, json: TerraformJson, args: string[] = []): Promise<PlanJson> {
+  writeFileSync(path.join(dir, 'cdk.tf.json'), JSON.stringify(json, null, 2));
+  const env = offlineEnv();
+  const tf = (a: string[]) => run(TERRAFORM, [`-chdir=${dir}`, ...a], { env, maxBuffer: 64 * 1024 * 1024 });
+  await tf(['init', '-input=false', '-no-color']);
+  await tf(['plan', ...args, '-input=false', '-no-color', '-lock=false', '-out=plan.bin']);
+  const { stdout } = await tf(['show', '-json', 'plan.bin']);
+  return JSON.parse(stdout) as PlanJson;
+}
+
+function freshDir(name: string): string {
+  const dir = path.join(WORK_ROOT, name);
+  for (const entry of ['cdk.tf.json', 'terraform.tfstate', 'plan.bin']) rmSync(path.join(dir, entry), { force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 describeTier('terraform tier: review of real plans', terraformUnavailableReason(), () => {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'ziggie-review-synth-'));
-  const seeded = path.join(WORK_ROOT, 'review-seeded-state');
   let stacks: SynthesizedStack[];
-  let created: OfflinePlan;
+  let created: PlanJson;
   let changed: PlanJson;
 
   beforeAll(async () => {
     stacks = synthesize(loadConfig(), outdir);
     const state = stacks.find((s) => s.name === 'state')!;
-    created = await planOffline(state, stacks);
+    const createDir = freshDir('review-create');
+    const json = offlineCopy(state, stacks, createDir);
+    let started = Date.now();
+    created = await planIn(createDir, json);
+    process.stderr.write(`review tier: create plan in ${Date.now() - started} ms\n`);
 
     // Apply "for real" as far as offline allows: the create plan becomes the state, then the config changes.
-    rmSync(seeded, { recursive: true, force: true });
-    mkdirSync(seeded, { recursive: true });
-    writeFileSync(path.join(seeded, 'terraform.tfstate'), JSON.stringify(stateFromPlan(created.plan as PlanJson)));
-    const json = JSON.parse(readFileSync(path.join(created.dir, 'cdk.tf.json'), 'utf8')) as TerraformJson;
+    const seeded = freshDir('review-seeded-state');
+    writeFileSync(path.join(seeded, 'terraform.tfstate'), JSON.stringify(stateFromPlan(created)));
     const r = json.resource!;
     for (const pab of Object.values(r.aws_s3_bucket_public_access_block)) Object.assign(pab, { block_public_acls: false, restrict_public_buckets: false });
     for (const own of Object.values(r.aws_s3_bucket_ownership_controls)) own.bucket = 'ziggie-other-bucket'; // forces replacement
@@ -73,15 +92,9 @@ describeTier('terraform tier: review of real plans', terraformUnavailableReason(
       pol.policy = JSON.stringify(doc);
     }
     json.output!.state_bucket = { value: 'renamed-output-value' };
-    writeFileSync(path.join(seeded, 'cdk.tf.json'), JSON.stringify(json, null, 2));
-    const env = offlineEnv();
-    const tf = (args: string[]) => run(TERRAFORM, [`-chdir=${seeded}`, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
-    const started = Date.now();
-    await tf(['init', '-input=false', '-no-color']);
-    await tf(['plan', '-refresh=false', '-input=false', '-no-color', '-lock=false', '-out=plan.bin']);
-    const { stdout } = await tf(['show', '-json', 'plan.bin']);
+    started = Date.now();
+    changed = await planIn(seeded, json, ['-refresh=false']);
     process.stderr.write(`review tier: seeded-state plan in ${Date.now() - started} ms\n`);
-    changed = JSON.parse(stdout) as PlanJson;
     if (process.env.REVIEW_WRITE_FIXTURES === '1') {
       const fixture = path.join(__dirname, '../unit/review/fixtures/plan-update-replace-delete.json');
       writeFileSync(fixture, `${JSON.stringify({ ...changed, timestamp: 'fixture' }, null, 1)}\n`);
@@ -90,7 +103,7 @@ describeTier('terraform tier: review of real plans', terraformUnavailableReason(
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   test('the real create plan summarizes as one create per synthesized resource, outputs included', () => {
-    const s = summarizePlan('state', created.plan as PlanJson);
+    const s = summarizePlan('state', created);
     const state = stacks.find((x) => x.name === 'state')!;
     expect(s.changes.map((c) => c.address).sort()).toEqual(resourcesOf(state).map((r) => r.address).sort());
     expect(new Set(s.changes.map((c) => c.action))).toEqual(new Set(['create']));
