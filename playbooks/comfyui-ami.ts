@@ -21,8 +21,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { loadConfigOrExit } from '../config/cli';
+import { configPath } from '../config/load';
 import type { ZiggieConfig } from '../config/schema';
-import { definePlaybook, type Playbook, type TaskList } from '../provision/playbook';
+import { main } from '../provision/cli';
+import { block, definePlaybook, type Playbook, type TaskList } from '../provision/playbook';
 import { apt } from '../provision/tasks/apt';
 import { command, shell } from '../provision/tasks/command';
 import { copy } from '../provision/tasks/copy';
@@ -125,61 +128,73 @@ export function comfyuiTasks(v: Vars): TaskList {
     user({ user: u, system: true, home: PATHS.root, shell: '/usr/sbin/nologin', comment: 'ComfyUI' }),
     directory({ path: PATHS.root, mode: '0755', ...own }),
 
-    // ComfyUI at the pinned ref, torch from its index, then ComfyUI's own requirements.
-    safeDirectory(PATHS.comfyui),
-    // force: the engine's git task passes an empty argument to `git checkout` without it (reported); nothing
+    // ComfyUI at the pinned ref, torch from its index, then ComfyUI's own requirements; custom nodes and theirs.
+    // git force: the engine's git task passes an empty argument to `git checkout` without it (reported); nothing
     // edits these checkouts by hand, so discarding local changes is what a bake wants anyway.
-    git({ repo: v.comfyui.repoUrl, version: v.comfyui.ref, dest: PATHS.comfyui, force: true, ...own, notify: restart }),
-    venv({ path: PATHS.venv, packages: v.torch_packages, pipArgs: torchPipArgs(v.comfyui.torchIndexUrl), ...own, notify: restart, timeout: 3600 }),
-    pipRequirements({ venv: PATHS.venv, file: `${PATHS.comfyui}/requirements.txt`, pipArgs: v.pip_args, ...own, notify: restart, timeout: 3600 }),
-
-    // Custom nodes (ComfyUI-Manager and friends) and their requirements.
-    v.comfyui.customNodes.map((n) => [
-      safeDirectory(nodeDir(n.name)),
-      git({ name: `custom node ${n.name} @ ${n.ref}`, repo: n.repoUrl, version: n.ref, dest: nodeDir(n.name), force: true, ...own, notify: restart }),
-      pipRequirements({ name: `pip: ${n.name} requirements`, venv: PATHS.venv, file: `${nodeDir(n.name)}/requirements.txt`, optional: true, pipArgs: v.pip_args, ...own, notify: restart, timeout: 1800 }),
+    block({ tags: ['comfyui'] }, [
+      safeDirectory(PATHS.comfyui),
+      git({ repo: v.comfyui.repoUrl, version: v.comfyui.ref, dest: PATHS.comfyui, force: true, ...own, notify: restart }),
+      venv({ path: PATHS.venv, packages: v.torch_packages, pipArgs: torchPipArgs(v.comfyui.torchIndexUrl), ...own, notify: restart, timeout: 3600 }),
+      pipRequirements({ venv: PATHS.venv, file: `${PATHS.comfyui}/requirements.txt`, pipArgs: v.pip_args, ...own, notify: restart, timeout: 3600 }),
+      v.comfyui.customNodes.map((n) => [
+        safeDirectory(nodeDir(n.name)),
+        git({ name: `custom node ${n.name} @ ${n.ref}`, repo: n.repoUrl, version: n.ref, dest: nodeDir(n.name), force: true, ...own, notify: restart }),
+        pipRequirements({
+          name: `pip: ${n.name} requirements`, venv: PATHS.venv, file: `${nodeDir(n.name)}/requirements.txt`, optional: true,
+          pipArgs: v.pip_args, ...own, notify: restart, timeout: 1800,
+        }),
+      ]),
     ]),
 
     // Models, each verified against its sha256 before it is moved into place.
-    modelDirs.map((d) => directory({ path: d, mode: '0755', ...own })),
-    v.comfyui.models.map((m) => download({ url: m.url, sha256: m.sha256, dest: `${PATHS.comfyui}/models/${m.dest}`, mode: '0644', ...own, timeout: 7200 })),
+    block({ tags: ['models'] }, [
+      modelDirs.map((d) => directory({ path: d, mode: '0755', ...own })),
+      v.comfyui.models.map((m) => download({ url: m.url, sha256: m.sha256, dest: `${PATHS.comfyui}/models/${m.dest}`, mode: '0644', ...own, timeout: 7200 })),
+    ]),
 
-    // The service; one of the two variants runs (GPU, or --cpu on a host without one).
-    directory({ path: PATHS.logDir, mode: '0755', ...own }),
-    unitTask(false),
-    unitTask(true),
-    copy({ dest: '/etc/logrotate.d/comfyui', content: logrotateConfig(), mode: '0644', owner: 'root', group: 'root' }),
-    waitForHttp({ name: 'ComfyUI answers /system_stats', url: `http://127.0.0.1:${v.comfyui_port}/system_stats`, timeoutSeconds: v.start_timeout, unit: UNITS.comfyui, logFile: PATHS.log }),
+    // The service (one of the two variants runs: GPU, or --cpu on a host without one), answering on its port.
+    block({ tags: ['comfyui'] }, [
+      directory({ path: PATHS.logDir, mode: '0755', ...own }),
+      unitTask(false),
+      unitTask(true),
+      copy({ dest: '/etc/logrotate.d/comfyui', content: logrotateConfig(), mode: '0644', owner: 'root', group: 'root' }),
+      waitForHttp({ name: 'ComfyUI answers /system_stats', url: `http://127.0.0.1:${v.comfyui_port}/system_stats`, timeoutSeconds: v.start_timeout, unit: UNITS.comfyui, logFile: PATHS.log }),
+    ]),
+
+    directory({ path: PATHS.etc, mode: '0755', owner: 'root', group: 'root', tags: ['cloudwatch', 'watchdog'] }),
 
     // The CloudWatch agent: GPU metrics, the EMF listener the watchdog publishes through, log shipping.
-    directory({ path: PATHS.etc, mode: '0755', owner: 'root', group: 'root' }),
-    copy({
-      dest: PATHS.cloudwatchAgentConfig, content: cloudwatchAgentConfigJson(), mode: '0644', owner: 'root', group: 'root',
-      notify: v.install_cloudwatch_agent ? 'configure cloudwatch agent' : undefined,
-    }),
-    v.install_cloudwatch_agent && shell({
-      name: 'install the CloudWatch agent',
-      cmd: [
-        'set -e',
-        't=$(mktemp -d)',
-        `trap 'rm -rf "$t"' EXIT`,
-        sh`curl -fsSL --retry 3 -o "$t/amazon-cloudwatch-agent.deb" -- ${v.cloudwatch_agent_url}`,
-        'DEBIAN_FRONTEND=noninteractive dpkg -i "$t/amazon-cloudwatch-agent.deb"',
-      ].join('\n'),
-      creates: PATHS.cloudwatchAgentCtl,
-      notify: 'configure cloudwatch agent',
-      timeout: 600,
-    }),
+    block({ tags: ['cloudwatch'] }, [
+      copy({
+        dest: PATHS.cloudwatchAgentConfig, content: cloudwatchAgentConfigJson(), mode: '0644', owner: 'root', group: 'root',
+        notify: v.install_cloudwatch_agent ? 'configure cloudwatch agent' : undefined,
+      }),
+      v.install_cloudwatch_agent && shell({
+        name: 'install the CloudWatch agent',
+        cmd: [
+          'set -e',
+          't=$(mktemp -d)',
+          `trap 'rm -rf "$t"' EXIT`,
+          sh`curl -fsSL --retry 3 -o "$t/amazon-cloudwatch-agent.deb" -- ${v.cloudwatch_agent_url}`,
+          'DEBIAN_FRONTEND=noninteractive dpkg -i "$t/amazon-cloudwatch-agent.deb"',
+        ].join('\n'),
+        creates: PATHS.cloudwatchAgentCtl,
+        notify: 'configure cloudwatch agent',
+        timeout: 600,
+      }),
+    ]),
 
     // The idle watchdog: the fourth stop path.
-    copy({ dest: PATHS.watchdogBin, src: WATCHDOG_SCRIPT, mode: '0755', owner: 'root', group: 'root' }),
-    copy({
-      dest: PATHS.watchdogConfig,
-      content: watchdogConfigJson({ comfyuiPort: v.comfyui_port, idleMinutes: v.idle_minutes, overrides: v.watchdog_overrides }),
-      mode: '0644', owner: 'root', group: 'root',
-    }),
-    systemd({ unit: UNITS.watchdogService, content: watchdogService() }),
-    systemd({ unit: UNITS.watchdogTimer, content: watchdogTimer(), enabled: true, state: v.start_watchdog ? 'started' : undefined }),
+    block({ tags: ['watchdog'] }, [
+      copy({ dest: PATHS.watchdogBin, src: WATCHDOG_SCRIPT, mode: '0755', owner: 'root', group: 'root' }),
+      copy({
+        dest: PATHS.watchdogConfig,
+        content: watchdogConfigJson({ comfyuiPort: v.comfyui_port, idleMinutes: v.idle_minutes, overrides: v.watchdog_overrides }),
+        mode: '0644', owner: 'root', group: 'root',
+      }),
+      systemd({ unit: UNITS.watchdogService, content: watchdogService() }),
+      systemd({ unit: UNITS.watchdogTimer, content: watchdogTimer(), enabled: true, state: v.start_watchdog ? 'started' : undefined }),
+    ]),
   ];
 }
 
@@ -268,9 +283,6 @@ export function splitArgs(argv: string[]): { configFile?: string; allowCpu: bool
 
 if (require.main === module) {
   void (async () => {
-    const { loadConfigOrExit } = await import('../config/cli');
-    const { configPath } = await import('../config/load');
-    const { main } = await import('../provision/cli');
     const args = splitArgs(process.argv.slice(2));
     const config = loadConfigOrExit(args.configFile ?? configPath());
     const defaults: Partial<ComfyAmiVars> = {
@@ -280,7 +292,10 @@ if (require.main === module) {
     };
     await main(comfyuiAmiPlaybook(defaults), [process.argv[0]!, process.argv[1]!, ...args.rest], {
       name: 'comfyui-ami',
-      description: 'Install ComfyUI, the CloudWatch agent and the idle watchdog on an Ubuntu GPU host',
+      description:
+        'Install ComfyUI, the CloudWatch agent and the idle watchdog on an Ubuntu GPU host.\n' +
+        'Also: --config FILE (default $ZIGGIE_CONFIG or the example), --allow-cpu (no NVIDIA driver: ComfyUI runs with --cpu), ' +
+        '--no-cloudwatch-agent (write its config, do not install it). Tags: comfyui, models, cloudwatch, watchdog.',
     });
   })();
 }
