@@ -16,7 +16,7 @@ import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { ZiggieConfig } from '../config/schema';
-import { ziggieNames } from '../modules/names';
+import { type ZiggieNames, ziggieNames } from '../modules/names';
 import { assumeRolePolicy, policyDocument } from '../modules/policy';
 import { ZiggieStack } from './ziggie-stack';
 
@@ -91,7 +91,7 @@ export class NetworkStack extends ZiggieStack {
     new TerraformOutput(this, 'ami_builder_security_group_id', { value: this.amiBuilderSecurityGroup.id });
   }
 
-  private flowLogs(config: ZiggieConfig, names: ReturnType<typeof ziggieNames>): CloudwatchLogGroup {
+  private flowLogs(config: ZiggieConfig, names: ZiggieNames): CloudwatchLogGroup {
     const group = new CloudwatchLogGroup(this, 'flow-log-group', {
       name: names.flowLogGroup,
       retentionInDays: config.network.flowLogRetentionDays,
@@ -132,7 +132,7 @@ export class NetworkStack extends ZiggieStack {
    * listed as CIDRs. DNS (the VPC resolver), NTP (Amazon Time Sync) and instance metadata are not subject to
    * security groups, so they need no rule. Plain HTTP is not allowed: a baked AMI needs no package mirror at run time.
    */
-  private comfyuiGroup(config: ZiggieConfig, names: ReturnType<typeof ziggieNames>): SecurityGroup {
+  private comfyuiGroup(config: ZiggieConfig, names: ZiggieNames): SecurityGroup {
     const port = config.gpu.comfyuiPort;
     const sg = new SecurityGroup(this, 'comfyui-sg', {
       name: names.comfyuiSecurityGroup,
@@ -163,7 +163,7 @@ export class NetworkStack extends ZiggieStack {
    * The AMI builder is reached over SSH by the bake script from the operator's machine (the CIDRs allowed to SSH
    * to the VPS). It installs drivers, Python wheels and ComfyUI, so it needs HTTP (Ubuntu's apt mirrors) and HTTPS.
    */
-  private amiBuilderGroup(config: ZiggieConfig, names: ReturnType<typeof ziggieNames>): SecurityGroup {
+  private amiBuilderGroup(config: ZiggieConfig, names: ZiggieNames): SecurityGroup {
     const sg = new SecurityGroup(this, 'ami-builder-sg', {
       name: names.amiBuilderSecurityGroup,
       description: 'SSH from the operator CIDRs; HTTP(S) out for package installs',
