@@ -1,7 +1,7 @@
 // `npm run review -- --base origin/main [--plan plan.json] [--json] [--fail-on new-guardrail|never|any-risk]`
 // Markdown for a PR comment: what Terraform will change, which guardrails break, what it costs. Offline.
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/load';
 import { exitCodeFor, type FailOn, runReview } from '../review';
 import { repoRoot } from '../review/checkout';
@@ -17,11 +17,13 @@ const program = new Command('review')
   .option('--no-free-tier', 'do not apply AWS always-free allowances in the cost estimate')
   .option('--no-synth', 'plans only: do not synthesize head (no guardrails, no cost)')
   .option('--json', 'print the review as JSON instead of markdown')
-  .option('--output <file>', 'also write the markdown (or JSON) to this file')
+  .option('-o, --output <file>', 'also write the markdown (or JSON) to this file')
   .addOption(new Option('--fail-on <when>', 'exit 1 on: new guardrail failures (default), any medium/high risk or new failure, or never')
     .choices(['new-guardrail', 'any-risk', 'never']).default('new-guardrail'))
   .option('-C, --repo <dir>', 'repository to review (default: the current one)', '.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2 like every other failure of the review itself; exit 1 is reserved for findings.
+  .exitOverride();
 
 async function main(): Promise<number> {
   program.parse();
@@ -47,7 +49,8 @@ async function main(): Promise<number> {
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
-  if (err instanceof ConfigError || err instanceof InvalidArgumentError) process.stderr.write(`${(err as Error).message}\n`);
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2); // commander printed the message
+  if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
   else process.stderr.write(`review: ${(err as Error).message}\n`);
   process.exit(2);
 });

@@ -23,6 +23,7 @@ describe('npm run review (CLI)', () => {
     const ref = review('--base', 'no-such-ref-xyz');
     expect(ref.status).toBe(2);
     expect(ref.stderr).toMatch(/no-such-ref-xyz/);
-    expect(review('--fail-on', 'sometimes').status).not.toBe(0);
+    expect(review('--fail-on', 'sometimes').status).toBe(2);
+    expect(review('--help').status).toBe(0);
   });
 });
