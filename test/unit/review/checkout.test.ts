@@ -1,0 +1,15 @@
+import { configFor } from '../../../review/checkout';
+
+describe('which config each checkout synthesizes with', () => {
+  test('none given: each checkout uses its own example config', () => {
+    expect(configFor('/tmp/base', '/repo', {})).toBeUndefined();
+  });
+  test('a path inside the repository is read from each checkout (base reads base\'s copy)', () => {
+    expect(configFor('/tmp/base', '/repo', { ZIGGIE_CONFIG: 'config/prod.yaml' })).toBe('/tmp/base/config/prod.yaml');
+    expect(configFor('/repo', '/repo', { ZIGGIE_CONFIG: '/repo/config/prod.yaml' })).toBe('/repo/config/prod.yaml');
+  });
+  test('a path outside the repository is used as is on both sides', () => {
+    expect(configFor('/tmp/base', '/repo', { ZIGGIE_CONFIG: '/etc/ziggie/prod.yaml' })).toBe('/etc/ziggie/prod.yaml');
+    expect(configFor('/tmp/base', '/repo', { ZIGGIE_CONFIG: '../elsewhere.yaml' })).toBe('/elsewhere.yaml');
+  });
+});
