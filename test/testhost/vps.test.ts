@@ -1,0 +1,326 @@
+/**
+ * `npm run provision:vps` against a real Debian host (systemd, sshd, Docker + Compose v2) under systemd-nspawn:
+ * the example config's eight services as busybox stand-ins (test/fixtures/vps/containers.yaml), Secrets Manager and
+ * S3 as a local stand-in (test/fixtures/vps/fake-aws.ts) reached from the guest through an `ssh -R` tunnel.
+ *
+ * Runs the real CLI (scripts/provision-vps.ts) as a subprocess, like an operator would, and checks: first run
+ * converges; second run changed=0; one service's env change recreates only that container; check mode changes
+ * nothing; the legacy .env migration; no secret value in any output or anywhere on disk but tmpfs (and Docker's
+ * own container state, see docs/vps.md); the backup timer's job uploads archives that the restore command restores.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { parse, stringify } from 'yaml';
+import { describeTier } from '../support/tier';
+import { bootHost, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
+import { startFakeAws, type FakeAws } from '../fixtures/vps/fake-aws';
+
+const reason = testhostTierReason();
+const ROOT = path.resolve(__dirname, '../..');
+const GUEST_AWS_PORT = 18080;
+const hex = (): string => randomBytes(8).toString('hex');
+
+// Secret values this run uses; none may appear in any output, nor on disk outside tmpfs.
+const CANARY = `zcanary-${hex()}`;
+const CANARY_VALUE = `${CANARY} $'"\\ end`; // quotes, $ and a backslash: env-file escaping must round-trip
+const VPS_SECRET_KEY = `vpssk-${hex()}`;
+const OPERATOR_SECRET_KEY = `opsk-${hex()}`;
+const LEGACY = { jwt: `legacyjwt-${hex()}`, eleven: `legacyel-${hex()}`, meshy: `legacymeshy-${hex()}` };
+
+interface RunResult { code: number | null; out: string; ms: number; recap: { ok: number; changed: number; failed: number } }
+
+describeTier('testhost', reason, () => {
+  jest.setTimeout(600_000);
+  let host: TestHost;
+  let aws: FakeAws;
+  let tunnel: ChildProcess;
+  let dir: string;
+  let configFile: string;
+  const outputs: string[] = [];
+  const timings: Record<string, number> = {};
+
+  const config = (): Record<string, any> => parse(readFileSync(configFile, 'utf8'));
+  const writeConfig = (c: Record<string, any>): void => writeFileSync(configFile, stringify(c));
+
+  async function provision(...args: string[]): Promise<RunResult> {
+    const t0 = Date.now();
+    const report = path.join(dir, `report-${outputs.length}.json`);
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'scripts/provision-vps.ts'),
+      '--inventory', path.join(dir, 'inventory.yaml'), '--report', report, ...args], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1',
+        ZIGGIE_CONFIG: configFile,
+        ZIGGIE_TEST_VPS_SECRET_KEY: VPS_SECRET_KEY,
+        // the operator's credentials (only --migrate-env-files uses them), pointed at the stand-in
+        AWS_ACCESS_KEY_ID: 'AKIAOPERATOR00000001', AWS_SECRET_ACCESS_KEY: OPERATOR_SECRET_KEY, AWS_REGION: 'eu-north-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    try {
+      out += '\n' + readFileSync(report, 'utf8');
+    } catch {
+      /* no report (bad input) */
+    }
+    outputs.push(out);
+    const m = /ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)/.exec(out);
+    const recap = { ok: Number(m?.[1] ?? -1), changed: Number(m?.[2] ?? -1), failed: Number(m?.[3] ?? -1) };
+    return { code, out, ms: Date.now() - t0, recap };
+  }
+
+  const sh = async (cmd: string, timeoutMs = 120_000): Promise<string> => {
+    const r = await host.exec(cmd, { timeoutMs });
+    if (r.code !== 0) throw new Error(`${cmd.slice(0, 80)}: exit ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const containerIds = async (): Promise<Record<string, string>> =>
+    Object.fromEntries((await sh(`docker ps -a --filter label=org.ziggie.managed-by=provision-vps --format '{{.Names}} {{.ID}}'`))
+      .trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  /** sha256 of an env var inside a container: the value itself never crosses the wire. */
+  const envSha = (container: string, name: string): Promise<string> =>
+    sh(`docker exec ${container} sh -c 'printf %s "$${name}" | sha256sum'`).then((s) => s.split(' ')[0]!);
+  const sha = (s: string): string => require('node:crypto').createHash('sha256').update(s).digest('hex');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vps-test-'));
+    const c = parse(readFileSync(path.join(ROOT, 'config/ziggie.example.yaml'), 'utf8')) as Record<string, any>;
+    c.containers = parse(readFileSync(path.join(ROOT, 'test/fixtures/vps/containers.yaml'), 'utf8'));
+    configFile = path.join(dir, 'config.yaml');
+    writeConfig(c);
+    const names = [...(c.secrets.names as string[])];
+    aws = await startFakeAws(Object.fromEntries(names.map((n) => [n, `value-of-${n.split('/').pop()}-${hex()}`])));
+    aws.secrets.set('ziggie/prod/n8n-encryption-key', CANARY_VALUE);
+
+    host = await bootHost({ waitForSystem: true });
+    process.stderr.write(`vps: booted ${host.name} in ${host.bootMs} ms\n`);
+    writeFileSync(path.join(dir, 'inventory.yaml'), [
+      'all:',
+      '  hosts:',
+      `    ${host.name}:`,
+      '      ansible_host: 127.0.0.1',
+      `      ansible_port: ${host.port}`,
+      '      ansible_user: root',
+      `      ansible_ssh_private_key_file: ${host.privateKeyPath}`,
+      `      ssh_host_key_fingerprint: ${host.hostKeyFingerprint}`,
+      '      vps_aws_access_key_id: AKIATESTVPS000000001',
+      '      vps_aws_secret_access_key: !secret_env ZIGGIE_TEST_VPS_SECRET_KEY',
+      `      vps_aws_endpoints: { secretsmanager: "http://127.0.0.1:${GUEST_AWS_PORT}", s3: "http://127.0.0.1:${GUEST_AWS_PORT}" }`,
+      '      vps_backup_destination: s3://ziggie-cloud-backups',
+      '',
+    ].join('\n'));
+    // the guest reaches the stand-in on its own 127.0.0.1:GUEST_AWS_PORT
+    tunnel = spawn('ssh', [...host.sshArgs().slice(0, -1), '-N', '-o', 'ExitOnForwardFailure=yes',
+      '-R', `127.0.0.1:${GUEST_AWS_PORT}:127.0.0.1:${aws.port}`, host.sshArgs().at(-1)!], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if ((await host.exec(`bash -c 'exec 3<>/dev/tcp/127.0.0.1/${GUEST_AWS_PORT}'`)).code === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // a legacy deployment's .env (migrated later, with --migrate-env-files)
+    await sh(`mkdir -p /opt/ziggie/ziggie-api && printf '%s\\n' '# legacy' 'JWT_SECRET="${LEGACY.jwt}"' ` +
+      `'export ELEVENLABS_API_KEY=${LEGACY.eleven}' "MESHY_API_KEY='${LEGACY.meshy}'" 'NODE_ENV=production' > /opt/ziggie/ziggie-api/.env`);
+  });
+
+  afterAll(async () => {
+    if (tunnel?.pid) tunnel.kill('SIGTERM');
+    await aws?.close();
+    await stopOwnHosts();
+    process.stderr.write(`vps: timings ${JSON.stringify(timings)}\n`);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('check mode on a fresh host reports changes and changes nothing', async () => {
+    const before = await sh('ls /etc/systemd/system | sort; ls /opt/ziggie; docker ps -aq | wc -l');
+    const r = await provision('--check', '--diff');
+    expect(r.code).toBe(0);
+    expect(r.recap.changed).toBeGreaterThan(10);
+    expect(await sh('ls /etc/systemd/system | sort; ls /opt/ziggie; docker ps -aq | wc -l')).toBe(before);
+    expect(await host.exec('test -e /etc/ziggie')).toMatchObject({ code: 1 });
+  });
+
+  test('first run converges: eight services, each its own compose project under a systemd unit', async () => {
+    const r = await provision();
+    timings.firstRunMs = r.ms;
+    process.stderr.write(`vps: first run ${r.ms} ms (${r.recap.changed} changed)\n`);
+    expect(r.code).toBe(0);
+    expect(r.recap.failed).toBe(0);
+    expect(r.out).toMatch(/WARNING: \/opt\/ziggie\/ziggie-api\/\.env still on disk/);
+    const services = ['postgres', 'redis', 'n8n', 'flowise', 'grafana', 'sim-studio', 'mcp-gateway', 'ziggie-api'];
+    const ids = await containerIds();
+    expect(Object.keys(ids).sort()).toEqual(services.map((s) => `ziggie-${s}`).sort());
+    for (const s of services) {
+      expect((await sh(`systemctl is-active ziggie-${s}.service; systemctl is-enabled ziggie-${s}.service`)).split('\n').slice(0, 2)).toEqual(['active', 'enabled']);
+      expect(await sh(`docker inspect -f '{{.State.Running}} {{index .Config.Labels "com.docker.compose.project"}}' ziggie-${s}`)).toBe(`true ziggie-${s}\n`);
+    }
+    // the secret reached the container, byte for byte, through the env file
+    expect(await envSha('ziggie-n8n', 'N8N_ENCRYPTION_KEY')).toBe(sha(CANARY_VALUE));
+    // tmpfs, root only
+    expect(await sh(`stat -f -c %T /run/ziggie/secrets; stat -c '%a %U' /run/ziggie/secrets /run/ziggie/secrets/n8n.env /etc/ziggie/aws-credentials`))
+      .toBe('tmpfs\n700 root\n600 root\n600 root\n');
+    expect(await sh('grep -c "" /run/ziggie/secrets/ziggie-api.env')).toBe('3\n');
+    // services reach each other by name on the shared network, and published ports stay on loopback
+    expect(await sh('docker exec ziggie-n8n sh -c "echo ok > /home/node/.n8n/index.html"; curl -fsS http://127.0.0.1:5678/')).toBe('ok\n');
+    expect((await host.exec('docker exec ziggie-ziggie-api ping -c1 -W2 postgres')).code).toBe(0);
+    // the secrets were fetched with the VPS's key from the credentials file (SigV4-signed)
+    const gets = aws.calls.filter((c) => c.action === 'GetSecretValue');
+    expect(gets.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(gets.map((c) => c.accessKeyId))).toEqual(new Set(['AKIATESTVPS000000001']));
+    // hardening and observability
+    expect(await sh('ufw status | head -1')).toBe('Status: active\n');
+    expect(await sh('ufw show added')).toContain("ufw allow from 198.51.100.0/24 to any port 22 proto tcp comment 'ziggie ssh allowlist'");
+    expect(await sh('fail2ban-client status sshd | head -1')).toContain('Status for the jail: sshd');
+    expect(await sh('docker exec ziggie-grafana ls /etc/grafana/provisioning/datasources /etc/grafana/provisioning/dashboards/ziggie'))
+      .toBe('/etc/grafana/provisioning/dashboards/ziggie:\noverview.json\n\n/etc/grafana/provisioning/datasources:\ncloudwatch.yaml\n');
+    expect(await sh('systemctl is-enabled ziggie-backup.timer; systemctl is-active ziggie-backup.timer')).toBe('enabled\nactive\n');
+  });
+
+  test('second run: changed=0', async () => {
+    const ids = await containerIds();
+    const r = await provision();
+    timings.noopRunMs = r.ms;
+    process.stderr.write(`vps: no-op run ${r.ms} ms\n`);
+    expect(r.code).toBe(0);
+    expect(r.recap).toMatchObject({ changed: 0, failed: 0 });
+    expect(await containerIds()).toEqual(ids);
+  });
+
+  test('changing one service\'s env recreates only that container', async () => {
+    const ids = await containerIds();
+    const c = config();
+    c.containers.find((x: { name: string }) => x.name === 'n8n').env.GENERIC_TIMEZONE = 'Europe/Oslo';
+    writeConfig(c);
+    const r = await provision();
+    expect(r.code).toBe(0);
+    expect(r.recap.changed).toBe(1);
+    const now = await containerIds();
+    for (const [name, id] of Object.entries(ids)) {
+      if (name === 'ziggie-n8n') expect(now[name]).not.toBe(id);
+      else expect(now[name]).toBe(id);
+    }
+    expect(await sh('docker exec ziggie-n8n sh -c \'echo "$GENERIC_TIMEZONE"\'')).toBe('Europe/Oslo\n');
+    expect(await envSha('ziggie-n8n', 'N8N_ENCRYPTION_KEY')).toBe(sha(CANARY_VALUE));
+  });
+
+  test('check mode (with --diff) shows the change and changes nothing', async () => {
+    const ids = await containerIds();
+    const files = await sh('sha256sum /opt/ziggie/*/compose.yaml /etc/systemd/system/ziggie-* /etc/ziggie/*');
+    const c = config();
+    c.containers.find((x: { name: string }) => x.name === 'flowise').env = { FLOWISE_LOG: 'debug' };
+    c.containers.find((x: { name: string }) => x.name === 'redis').secrets.REDIS_EXTRA = 'ziggie/prod/jwt-secret';
+    writeConfig(c);
+    const r = await provision('--check', '--diff');
+    expect(r.code).toBe(0);
+    expect(r.recap.changed).toBeGreaterThanOrEqual(3); // vps.json, secrets fetch, flowise, redis
+    expect(r.out).toContain('+      FLOWISE_LOG: debug');
+    expect(await sh('sha256sum /opt/ziggie/*/compose.yaml /etc/systemd/system/ziggie-* /etc/ziggie/*')).toBe(files);
+    expect(await containerIds()).toEqual(ids);
+    // then for real: flowise (env) and redis (secret mapping) are recreated, nothing else
+    const applied = await provision();
+    expect(applied.code).toBe(0);
+    const now = await containerIds();
+    for (const [name, id] of Object.entries(ids)) {
+      if (name === 'ziggie-flowise' || name === 'ziggie-redis') expect(now[name]).not.toBe(id);
+      else expect(now[name]).toBe(id);
+    }
+    expect(await envSha('ziggie-redis', 'REDIS_EXTRA')).toBe(sha(aws.secrets.get('ziggie/prod/jwt-secret')!));
+    expect((await provision()).recap.changed).toBe(0);
+  });
+
+  test('--migrate-env-files moves legacy .env values into Secrets Manager, removes the file, recreates its users', async () => {
+    const ids = await containerIds();
+    const r = await provision('--migrate-env-files');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/put 3 value\(s\) into Secrets Manager, remove 1 file/);
+    expect(aws.secrets.get('ziggie/prod/jwt-secret')).toBe(LEGACY.jwt);
+    expect(aws.secrets.get('ziggie/prod/elevenlabs-api-key')).toBe(LEGACY.eleven);
+    expect(aws.secrets.get('ziggie/prod/meshy-api-key')).toBe(LEGACY.meshy);
+    // written with the operator's credentials, not the VPS's read-only key
+    expect(aws.calls.filter((c) => c.action === 'PutSecretValue').map((c) => c.accessKeyId)).toEqual(Array(3).fill('AKIAOPERATOR00000001'));
+    expect(await host.exec('test -e /opt/ziggie/ziggie-api/.env')).toMatchObject({ code: 1 });
+    expect(await envSha('ziggie-ziggie-api', 'JWT_SECRET')).toBe(sha(LEGACY.jwt));
+    expect(await envSha('ziggie-ziggie-api', 'MESHY_API_KEY')).toBe(sha(LEGACY.meshy));
+    const now = await containerIds();
+    // JWT_SECRET is shared with mcp-gateway; redis now maps it too (previous test)
+    const users = ['ziggie-ziggie-api', 'ziggie-mcp-gateway', 'ziggie-redis'];
+    for (const [name, id] of Object.entries(ids)) {
+      if (users.includes(name)) expect(now[name]).not.toBe(id);
+      else expect(now[name]).toBe(id);
+    }
+    expect((await provision()).recap.changed).toBe(0);
+  });
+
+  test('the backup timer\'s job uploads dated archives; the restore command brings the data back', async () => {
+    const token = hex();
+    await sh(`docker exec ziggie-n8n sh -c 'mkdir -p /home/node/.n8n/wf && echo n8n-${token} > /home/node/.n8n/wf/one.json'`);
+    await sh(`docker exec ziggie-postgres sh -c 'echo "CREATE TABLE t (v text); -- pg-${token}" > /var/lib/postgresql/data/db.sql'`);
+    await sh(`docker exec ziggie-flowise sh -c 'echo flowise-${token} > /root/.flowise/chatflow.json'`);
+    await sh(`docker exec ziggie-grafana sh -c 'echo grafana-${token} > /var/lib/grafana/grafana.db'`);
+    // the timer is scheduled nightly; run the unit it triggers, as it would at 03:15
+    expect(await sh('systemctl show -p Unit --value ziggie-backup.timer')).toBe('ziggie-backup.service\n');
+    expect(await sh('systemctl show -p TimersCalendar --value ziggie-backup.timer')).toContain('OnCalendar=*-*-* 03:15:00');
+    await sh('systemctl start ziggie-backup.service', 300_000);
+    expect(await sh('systemctl show -p Result --value ziggie-backup.service')).toBe('success\n');
+    const day = (await sh('date -u +%Y/%m/%d')).trim();
+    const keys = [...aws.objects.keys()].sort();
+    const find = (prefix: string, re: RegExp): Buffer => {
+      const k = keys.find((x) => x.startsWith(`ziggie-cloud-backups/${prefix}${day}/`) && re.test(x));
+      if (!k) throw new Error(`no ${prefix}${day}/ object in ${keys.join(', ')}`);
+      return gunzipSync(aws.objects.get(k)!);
+    };
+    expect(find('databases/', /postgres-\d{6}\.sql\.gz$/).toString()).toContain(`pg-${token}`);
+    expect(find('n8n/workflows/', /n8n-\d{6}\.tar\.gz$/).toString('latin1')).toContain(`n8n-${token}`);
+    expect(find('flowise/chatflows/', /flowise-\d{6}\.tar\.gz$/).toString('latin1')).toContain(`flowise-${token}`);
+    expect(find('grafana/dashboards/', /grafana-\d{6}\.tar\.gz$/).toString('latin1')).toContain(`grafana-${token}`);
+    expect(aws.calls.filter((c) => c.action === 'PutObject').every((c) => c.accessKeyId === 'AKIATESTVPS000000001')).toBe(true);
+
+    // disaster: data lost or overwritten
+    await sh(`docker exec ziggie-n8n sh -c 'rm -rf /home/node/.n8n/wf; echo junk > /home/node/.n8n/junk'`);
+    await sh(`docker exec ziggie-postgres sh -c 'echo broken > /var/lib/postgresql/data/db.sql'`);
+    await sh(`docker exec ziggie-flowise sh -c 'echo broken > /root/.flowise/chatflow.json'`);
+    expect(await sh(`ziggie-vps list-backups --date ${day}`)).toMatch(/^flowise\t.*\ngrafana\t.*\nn8n\t.*\npostgres\t.*\n$/);
+    // the documented restore (docs/vps.md)
+    expect((await host.exec(`ziggie-vps restore --date ${day}`)).code).toBe(1); // refuses without --yes
+    const out = await sh(`ziggie-vps restore --date ${day} --yes`, 300_000);
+    expect(out).toMatch(/restored ziggie-n8n:\/home\/node\/\.n8n/);
+    expect(await sh('docker exec ziggie-n8n cat /home/node/.n8n/wf/one.json')).toBe(`n8n-${token}\n`);
+    expect((await host.exec('docker exec ziggie-n8n test -e /home/node/.n8n/junk')).code).toBe(1); // exact restore of a volume
+    expect(await sh('docker exec ziggie-postgres cat /var/lib/postgresql/data/db.sql')).toContain(`pg-${token}`);
+    expect(await sh('docker exec ziggie-flowise cat /root/.flowise/chatflow.json')).toBe(`flowise-${token}\n`);
+    expect(await sh('docker exec ziggie-grafana cat /var/lib/grafana/grafana.db')).toBe(`grafana-${token}\n`);
+    const running = await sh(`docker ps --filter label=org.ziggie.managed-by=provision-vps --format '{{.Names}}' | wc -l`);
+    expect(running.trim()).toBe('8');
+  });
+
+  test('no secret value in any output, nor on disk outside tmpfs and Docker\'s root-only container state', async () => {
+    const all = outputs.join('\n');
+    for (const v of [CANARY, VPS_SECRET_KEY, OPERATOR_SECRET_KEY, LEGACY.jwt, LEGACY.eleven, LEGACY.meshy]) expect(all).not.toContain(v);
+    expect(all).toContain('***'); // the --diff of the credentials file was redacted, not skipped
+    const journal = await sh('journalctl --no-pager -o cat 2>/dev/null | grep -c -F -e ' + [CANARY, LEGACY.jwt].map((v) => `'${v}'`).join(' -e ') + ' || true');
+    expect(journal.trim()).toBe('0');
+    // every file on the host's disks (not /proc, /sys, /dev or the /run tmpfs)
+    const grep = async (needle: string): Promise<string[]> => (await sh(
+      `for d in /*; do case "$d" in /proc|/sys|/dev|/run) ;; *) grep -rlsF -- '${needle}' "$d" ;; esac; done; true`, 300_000))
+      .trim().split('\n').filter(Boolean).sort();
+    const dockerState = (f: string): boolean =>
+      /^\/var\/lib\/docker\/containers\/[0-9a-f]{64}\/config\.v2\.json$/.test(f) || f === '/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db';
+    for (const v of [CANARY, LEGACY.jwt, LEGACY.meshy]) {
+      const hits = await grep(v);
+      process.stderr.write(`vps: "${v.slice(0, 8)}…" on disk (outside /run): ${hits.join(', ') || 'nowhere'}\n`);
+      expect(hits.filter((f) => !dockerState(f))).toEqual([]);
+    }
+    // Docker's container state is root-only (dirs 0700 / 0710, config.v2.json 0600)
+    expect(await sh("stat -c '%a %U' /var/lib/docker/containers /var/lib/containerd")).toBe('710 root\n700 root\n');
+    // the VPS's own key is in exactly one file: root's, 0600
+    expect(await grep(VPS_SECRET_KEY)).toEqual(['/etc/ziggie/aws-credentials']);
+    // ... and in no unit or compose file
+    expect(await sh('grep -rlsF -e AKIATESTVPS /etc/systemd /opt/ziggie || true')).toBe('');
+  });
+});
