@@ -95,7 +95,7 @@ export function git(o: GitOptions): Task {
               url !== o.repo ? sh`git -C ${dest} remote set-url origin ${o.repo}` : '',
               sh`git -C ${dest} cat-file -e ${target! + '^{commit}'} 2>/dev/null || git -C ${dest} fetch -q --tags origin`,
               sh`git -C ${dest} cat-file -e ${target! + '^{commit}'} 2>/dev/null || git -C ${dest} fetch -q origin ${target!}`,
-              sh`git -C ${dest} checkout -q ${o.force ? '-f' : ''} --detach ${target!}`.replace('  ', ' '),
+              sh`git -C ${dest} checkout -q ${o.force ? ['-f'] : []} --detach ${target!}`,
               own ? sh`chown -R ${own} ${dest}` : '',
             ]
               .filter(Boolean)
