@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../config/load';
@@ -27,5 +27,11 @@ describe('docs/cost.md generator', () => {
       expect(markdown).toContain(section);
     }
     expect(markdown).toMatch(/`ec2\.on-demand\.g4dn\.xlarge` \| 0\.558 \| instance-hour \| search \| \[.*\]\(https:\/\/aws\.amazon\.com\/ec2\/pricing\/on-demand\/\) \d{4}-\d\d-\d\d/);
+  });
+
+  test('docs/cost.md is what the generator makes today (run `npm run cost:table` after changing stacks or prices)', () => {
+    const config = loadConfig();
+    const { markdown } = buildCostTable(config, synthesize(config, outdir), 'config/ziggie.example.yaml');
+    expect(readFileSync(path.join(__dirname, '../../../docs/cost.md'), 'utf8')).toBe(markdown);
   });
 });
