@@ -16,6 +16,7 @@ import type { ZiggieConfig } from '../config/schema';
 import {
   apt, block, compose, composePrune, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
 } from '../provision';
+import { ProvisionInputError } from '../provision/errors';
 import { grafanaProvisioningFiles } from './hostinger-vps/grafana';
 import {
   BACKUP_UNIT, NETWORK, PATHS, SECRETS_UNIT, awsCredentialsFile, backupUnits, composeFile, fail2banJail, mappingDigest,
@@ -63,7 +64,7 @@ export function hostSettings(config: ZiggieConfig, hostName: string, vars: Recor
   const r = hostVarsSchema.safeParse(vars);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new Error(`host ${hostName}: ${i.path.join('.')}: ${i.message}`);
+    throw new ProvisionInputError(`host ${hostName}: ${i.path.join('.')}: ${i.message}`);
   }
   const v = r.data;
   const sk = v.vps_aws_secret_access_key;

@@ -215,8 +215,9 @@ export function planMigration(config: ZiggieConfig, files: Map<string, string>):
     const m = new RegExp(`^${PATHS.root}/([a-z0-9-]+)/\\.env$`).exec(file);
     const scope = m ? config.containers.filter((c) => c.name === m[1]) : config.containers;
     for (const [key, value] of parseDotenv(text)) {
-      registerSecret(value);
       const names = [...new Set(scope.map((c) => c.secrets[key]).filter((n): n is string => !!n))];
+      // a value that is (or may be) a secret is never printed; plain config env values are not secrets
+      if (names.length || !scope.some((c) => key in c.env)) registerSecret(value);
       if (names.length) {
         for (const n of names) {
           if (put.has(n) && put.get(n) !== value) conflicts.push(`${n} (from ${key})`);

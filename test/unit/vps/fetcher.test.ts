@@ -1,0 +1,100 @@
+/**
+ * ziggie-vps fetch-secrets (the Python fetcher the VPS runs at boot) against the local Secrets Manager stand-in:
+ * SigV4 with the credentials file's key, env-file escaping, 0600 files, all-or-nothing per service, and no
+ * value in its output. Needs python3 with botocore (as the VPS has from apt); skips loudly otherwise.
+ */
+import { spawnSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeTier } from '../../support/tier';
+import { startFakeAws, type FakeAws } from '../../fixtures/vps/fake-aws';
+import { parseDotenv } from '../../../playbooks/hostinger-vps/tasks';
+
+const SCRIPT = path.resolve(__dirname, '../../../playbooks/hostinger-vps/ziggie-vps.py');
+const probe = spawnSync('python3', ['-c', 'import botocore, sys; print(sys.version_info[0])'], { encoding: 'utf8' });
+const reason = probe.status !== 0 ? `python3 with botocore is not available here (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`
+  : process.getuid?.() !== 0 ? 'ziggie-vps runs as root only' : undefined;
+
+describeTier('python-fetcher', reason, () => {
+  let aws: FakeAws;
+  let dir: string;
+  const tricky = `a'b"c$d\${HOME}\\e f#g\nline2\ttab \`x\` \r end`;
+
+  beforeAll(async () => {
+    aws = await startFakeAws({ 'ziggie/prod/jwt-secret': tricky, 'ziggie/prod/redis-password': 'redis-pw-1' });
+  });
+  afterAll(() => aws.close());
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vps-fetcher-'));
+    writeFileSync(path.join(dir, 'creds'), '[default]\naws_access_key_id = AKIAFETCHERTEST00001\naws_secret_access_key = fetcher-sk\n', { mode: 0o600 });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const settings = (services: { name: string; secrets: Record<string, string> }[]) => {
+    writeFileSync(path.join(dir, 'vps.json'), JSON.stringify({
+      region: 'eu-north-1', credentialsFile: path.join(dir, 'creds'), secretsDir: path.join(dir, 'secrets'), mappingDigest: 'digest-1',
+      endpoints: { secretsmanager: aws.url }, services: services.map((s) => ({ ...s, container: `ziggie-${s.name}` })), backup: { destination: 'file:///tmp', archives: [] },
+    }));
+  };
+  const run = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn('python3', [SCRIPT, 'fetch-secrets', '--allow-any-dir', ...args], {
+      env: { PATH: process.env.PATH, HOME: dir, ZIGGIE_VPS_CONFIG: path.join(dir, 'vps.json'), AWS_ACCESS_KEY_ID: 'AKIASHOULDNOTBEUSED1', AWS_SECRET_ACCESS_KEY: 'x' },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+
+  test('writes one 0600 env file per service in a 0700 dir; values round-trip through compose\'s env-file syntax', async () => {
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }, { name: 'redis', secrets: { REDIS_PASSWORD: 'ziggie/prod/redis-password', JWT: 'ziggie/prod/jwt-secret' } }, { name: 'grafana', secrets: {} }]);
+    const r = await run();
+    expect(r.code).toBe(0);
+    const sd = path.join(dir, 'secrets');
+    expect(readdirSync(sd).sort()).toEqual(['.mapping', 'api.env', 'redis.env']);
+    expect(statSync(sd).mode & 0o777).toBe(0o700);
+    for (const f of ['api.env', 'redis.env', '.mapping']) expect(statSync(path.join(sd, f)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(sd, '.mapping'), 'utf8')).toBe('digest-1\n');
+    const api = readFileSync(path.join(sd, 'api.env'), 'utf8');
+    expect(api.split('\n').length).toBe(2); // one line per variable, even for a multi-line value
+    expect(parseDotenv(api).get('JWT_SECRET')).toBe(tricky);
+    expect(Object.fromEntries(parseDotenv(readFileSync(path.join(sd, 'redis.env'), 'utf8')))).toEqual({ JWT: tricky, REDIS_PASSWORD: 'redis-pw-1' });
+    // fetched once per secret, signed with the credentials file's key (not the environment's)
+    expect(aws.calls.filter((c) => c.action === 'GetSecretValue').map((c) => [c.target, c.accessKeyId])).toEqual([
+      ['ziggie/prod/jwt-secret', 'AKIAFETCHERTEST00001'], ['ziggie/prod/redis-password', 'AKIAFETCHERTEST00001'],
+    ]);
+    expect(r.out).not.toContain('redis-pw-1');
+    expect(r.out).toContain('api: 1 secret(s)');
+  });
+
+  test('a missing secret: exit 1 naming it, the service\'s previous file kept, no half-filled file, no mapping mark', async () => {
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
+    expect((await run()).code).toBe(0);
+    const before = readFileSync(path.join(dir, 'secrets/api.env'), 'utf8');
+    rmSync(path.join(dir, 'secrets/.mapping'));
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret', MISSING: 'ziggie/prod/nope' } }]);
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('ziggie/prod/nope: ResourceNotFoundException');
+    expect(readFileSync(path.join(dir, 'secrets/api.env'), 'utf8')).toBe(before);
+    expect(readdirSync(path.join(dir, 'secrets'))).not.toContain('.mapping');
+    expect(r.out).not.toContain('a\'b"c');
+  });
+
+  test('env files of services no longer configured are removed', async () => {
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }, { name: 'old', secrets: { X: 'ziggie/prod/redis-password' } }]);
+    await run();
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
+    const r = await run();
+    expect(r.out).toContain('removed old.env');
+    expect(readdirSync(path.join(dir, 'secrets')).sort()).toEqual(['.mapping', 'api.env']);
+  });
+
+  test('refuses a secrets dir outside /run (tmpfs) unless told otherwise', async () => {
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
+    const child = spawnSync('python3', [SCRIPT, 'fetch-secrets'], { env: { PATH: process.env.PATH, ZIGGIE_VPS_CONFIG: path.join(dir, 'vps.json') }, encoding: 'utf8' });
+    expect(child.status).toBe(1);
+    expect(child.stderr).toContain('secretsDir must be on tmpfs under /run');
+  });
+});
