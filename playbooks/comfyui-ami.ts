@@ -251,7 +251,8 @@ export function sealPlaybook(sshUser: string): Playbook {
 export function playbookHash(): string {
   const h = createHash('sha256');
   const dir = path.join(__dirname, 'comfyui');
-  const files = [__filename, ...readdirSync(dir).sort().map((f) => path.join(dir, f))];
+  const sources = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile() && /\.(ts|js|py|json)$/.test(d.name));
+  const files = [__filename, ...sources.map((d) => path.join(dir, d.name)).sort()];
   for (const f of files) {
     h.update(path.relative(__dirname, f).replace(/\.js$/, '.ts') + '\0');
     h.update(readFileSync(f));

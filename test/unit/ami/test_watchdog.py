@@ -4,7 +4,10 @@ Run: python3 -m unittest discover -s test/unit/ami -p 'test_*.py'   (jest runs i
 """
 import importlib.util
 import os
+import sys
 import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the playbook's sources
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "..", "..", "..", "playbooks", "comfyui", "comfyui-watchdog.py")
