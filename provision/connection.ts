@@ -89,6 +89,7 @@ function loadClient(): typeof Client {
 export class SshConnection implements Remote {
   readonly name: string;
   private client: Client | undefined;
+  private sock: Socket | undefined;
   private state: 'new' | 'ready' | 'dropped' | 'closed' = 'new';
   private dropReason = '';
   private connecting: Promise<void> | undefined;
@@ -187,6 +188,8 @@ export class SshConnection implements Remote {
         client.removeListener('ready', onReady);
         client.removeListener('close', onClose);
       };
+      // a late second error (ssh2 may emit one after refusing a host key) must never become an uncaught throw
+      client.on('error', () => undefined);
       client.on('error', onError).on('ready', onReady).on('close', onClose);
       try {
         client.connect(cfg);
@@ -199,9 +202,9 @@ export class SshConnection implements Remote {
     this.hostKeyStatus = verdict;
     if (verdict?.ok && verdict.how === 'trusted-new') o.onNotice?.(`${o.name}: recorded new host key in ${o.knownHostsFile}`);
     this.client = client;
+    this.sock = sock;
     this.state = 'ready';
     this.sftpP = undefined;
-    client.on('error', () => undefined); // reported through 'close' below
     client.on('close', () => {
       if (this.client !== client) return;
       if (this.state === 'ready') {
@@ -237,6 +240,10 @@ export class SshConnection implements Remote {
   }
 
   private async ensureConnected(): Promise<void> {
+    if (this.state === 'ready' && this.sock && (this.sock.destroyed || !this.sock.writable)) {
+      this.state = 'dropped';
+      this.dropReason = 'the connection was closed';
+    }
     if (this.state === 'ready') return;
     if (this.state === 'closed') throw new UnreachableError(`${this.name}: connection already closed`);
     if (this.state === 'new') return this.connect();
@@ -255,8 +262,7 @@ export class SshConnection implements Remote {
 
   /** Test hook and fault injection: drop the TCP connection as a network failure would. */
   dropForTest(): void {
-    const sock = (this.client as unknown as { _sock?: Socket } | undefined)?._sock;
-    sock?.destroy();
+    this.sock?.destroy();
   }
 
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -312,7 +318,7 @@ export class SshConnection implements Remote {
           }
           finish(new CommandError(`${this.name}: command timed out after ${Math.round(timeoutMs / 1000)} s`, null, '', ''));
         }, timeoutMs);
-        client.exec(cmd, (e, s) => {
+        const onChannel = (e: Error | undefined, s: ClientChannel): void => {
           if (e) {
             const lost = this.state !== 'ready';
             return finish(lost ? new ConnectionLostError(`${this.name}: SSH connection lost while opening a channel`) : new Error(`${this.name}: cannot open SSH channel: ${e.message}`));
@@ -331,7 +337,15 @@ export class SshConnection implements Remote {
           s.on('error', (er: Error) => finish(er));
           if (opts.stdin !== undefined) s.end(opts.stdin);
           else s.end();
-        });
+        };
+        try {
+          client.exec(cmd, onChannel);
+        } catch (e) {
+          // ssh2 throws "Not connected" synchronously when the socket is already gone
+          this.state = 'dropped';
+          this.dropReason = (e as Error).message;
+          finish(new ConnectionLostError(`${this.name}: SSH connection lost (${(e as Error).message})`));
+        }
       });
     } finally {
       release();

@@ -98,7 +98,9 @@ export async function writeFileAtomic(ctx: TaskContext, path: string, content: B
     '[ -d "$d" ] || { echo "directory $d does not exist" >&2; exit 74; }',
     'rm -f -- "$d/.$b.ptmp."* 2>/dev/null || true',
     't=$(mktemp "$d/.$b.ptmp.XXXXXX")',
-    `trap 'rm -f -- "$t"' EXIT HUP INT TERM`,
+    // a dropped connection must not leave the temp file: exit (running the EXIT trap) on HUP/INT/TERM, and
+    // ignore SIGPIPE so that writing an error to a closed channel cannot kill the shell before its trap runs
+    `trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP INT TERM; trap '' PIPE`,
     upload ? sh`cat -- ${upload} > "$t"; rm -f -- ${upload}` : 'cat > "$t"',
     `s=$(wc -c < "$t"); [ "$s" -eq ${data.length} ] || { echo "incomplete write: $s of ${data.length} bytes arrived" >&2; exit 75; }`,
     `h=$(sha256sum < "$t"); [ "\${h%% *}" = ${hash} ] || { echo "checksum mismatch after upload" >&2; exit 75; }`,
@@ -107,7 +109,7 @@ export async function writeFileAtomic(ctx: TaskContext, path: string, content: B
     opts.validate ? `${opts.validate.split('%s').join('"$t"')} >&2 || { echo "validation failed: ${opts.validate.replace(/[`"$\\]/g, '')}" >&2; exit 76; }` : '',
     opts.backup ? 'if [ -f "$p" ]; then cp -p -- "$p" "$p.$(date +%Y%m%dT%H%M%S).bak"; fi' : '',
     'mv -f -- "$t" "$p"',
-    'trap - EXIT HUP INT TERM',
+    'trap - EXIT',
   ]
     .filter(Boolean)
     .join('\n');

@@ -42,7 +42,7 @@ export function download(o: DownloadOptions): Task {
               sh`p=${dest}; u=${o.url}; d=$(dirname -- "$p"); b=$(basename -- "$p")`,
               'rm -f -- "$d/.$b.ptmp."* 2>/dev/null || true',
               't=$(mktemp "$d/.$b.ptmp.XXXXXX")',
-              `trap 'rm -f -- "$t"' EXIT HUP INT TERM`,
+              `trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP INT TERM; trap '' PIPE`,
               'if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o "$t" -- "$u"',
               'elif command -v wget >/dev/null 2>&1; then wget -q -O "$t" -- "$u"',
               `elif command -v python3 >/dev/null 2>&1; then python3 -c 'import sys,urllib.request,shutil; shutil.copyfileobj(urllib.request.urlopen(sys.argv[1], timeout=60), open(sys.argv[2], "wb"))' "$u" "$t"`,
@@ -51,7 +51,7 @@ export function download(o: DownloadOptions): Task {
               `chmod ${mode} "$t"`,
               own ? sh`chown ${own} "$t"` : '',
               'mv -f -- "$t" "$p"',
-              'trap - EXIT HUP INT TERM',
+              'trap - EXIT',
             ]
               .filter(Boolean)
               .join('\n'),

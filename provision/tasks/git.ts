@@ -64,7 +64,7 @@ export function git(o: GitOptions): Task {
                 sh`d=${dest}; p=$(dirname -- "$d"); mkdir -p -- "$p"`,
                 'rm -rf -- "$d".ptmp.* 2>/dev/null || true',
                 't=$(mktemp -d "$d.ptmp.XXXXXX")',
-                `trap 'rm -rf -- "$t"' EXIT`,
+                `trap 'rm -rf -- "$t"' EXIT; trap 'exit 129' HUP INT TERM; trap '' PIPE`,
                 sh`git clone -q --no-checkout -- ${o.repo} "$t"`,
                 sh`git -C "$t" checkout -q --detach ${target!}`,
                 own ? sh`chown -R ${own} "$t"` : '',
