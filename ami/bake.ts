@@ -46,6 +46,8 @@ export interface BuilderTarget {
   instanceId: string;
   /** public IPv4 */
   host: string;
+  /** default 22 */
+  port?: number;
   user: string;
   /** the temporary private key: a 0600 file, deleted in cleanup */
   privateKeyFile: string;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ZiggieConfig } from '../config/schema';
-import { comfyuiAmiPlaybook, sealPlaybook, varsFromConfig } from '../playbooks/comfyui-ami';
+import { comfyuiAmiPlaybook, sealPlaybook, varsFromConfig, type ComfyAmiVars } from '../playbooks/comfyui-ami';
 import { SshConnection } from '../provision/connection';
 import { HostKeyError, UnreachableError } from '../provision/errors';
 import type { Inventory } from '../provision/inventory';
@@ -35,6 +35,8 @@ export interface RemoteOptions {
   trustNewHostKey?: boolean;
   /** builder without an NVIDIA driver (a CPU smoke bake) */
   allowCpu?: boolean;
+  /** playbook vars over the config's (tests: offline stand-ins for the repo, indexes and models) */
+  vars?: Partial<ComfyAmiVars>;
   sshTimeoutMs?: number;
   output?: Output;
   sleep?: Sleep;
@@ -44,7 +46,7 @@ export interface RemoteOptions {
 function sshSettings(t: BuilderTarget) {
   return {
     host: t.host,
-    port: 22,
+    port: t.port ?? 22,
     user: t.user,
     privateKeyFile: t.privateKeyFile,
     agent: undefined,
@@ -93,7 +95,8 @@ export function remoteDeps(o: RemoteOptions): Pick<BakeDeps, 'waitForSsh' | 'pro
       const inventory = builderInventory(t);
       const output = o.output ?? new ConsoleOutput();
       const runOpts = { output, trustNewHostKey: o.trustNewHostKey };
-      const main = await runPlaybook(comfyuiAmiPlaybook({ ...varsFromConfig(o.config), allow_cpu: !!o.allowCpu }), inventory, runOpts);
+      const vars = { ...varsFromConfig(o.config), allow_cpu: !!o.allowCpu, ...(o.vars ?? {}) };
+      const main = await runPlaybook(comfyuiAmiPlaybook(vars), inventory, runOpts);
       if (!main.ok) throw new Error(`the ComfyUI playbook failed on the builder: ${main.hosts[0]?.error ?? 'see above'}`);
       const seal = await runPlaybook(sealPlaybook(t.user), inventory, runOpts);
       if (!seal.ok) throw new Error(`sealing the builder failed: ${seal.hosts[0]?.error ?? 'see above'}`);

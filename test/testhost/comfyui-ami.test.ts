@@ -13,6 +13,8 @@ import { parseInventory } from '../../provision/inventory';
 import { MemoryOutput } from '../../provision/output';
 import { runPlaybook, type RunReport } from '../../provision/runner';
 import { COMFYUI_QUEUE_METRIC } from '../../modules/gpu/signals';
+import { remoteDeps } from '../../ami/remote';
+import type { BuilderTarget } from '../../ami/bake';
 
 const reason = testhostTierReason();
 const INSTANCE = 'i-0feedfacecafe0001';
@@ -166,5 +168,27 @@ socketserver.ThreadingTCPServer(("127.0.0.1", 25888), H).serve_forever()'`);
     expect((await host.exec('/opt/comfyui/venv/bin/python -c "import comfyui_fake_dep2"')).code).toBe(0);
     const again = await play('ref bump, again', over);
     expect(again.report.hosts[0]!.stats.changed).toBe(0);
+  });
+  test("the bake's remote half: SSH with the console-pinned key, the playbook, then the seal locks the builder key out", async () => {
+    const target: BuilderTarget = {
+      instanceId: 'i-testhost', host: '127.0.0.1', port: host.port, user: 'root', privateKeyFile: host.privateKeyPath,
+      knownHostsFile: `${fx.dir}/known_hosts`, hostKeyFingerprint: host.hostKeyFingerprint,
+    };
+    const out = new MemoryOutput();
+    const config = loadConfig(EXAMPLE_CONFIG);
+    const wrong = remoteDeps({ config, output: out, log: () => undefined, sshTimeoutMs: 20_000 });
+    // a different host key is never "not ready yet": refused at once
+    await expect(wrong.waitForSsh({ ...target, hostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) }, new AbortController().signal))
+      .rejects.toThrow(/host key/i);
+
+    const deps = remoteDeps({ config, output: out, log: () => undefined, sshTimeoutMs: 20_000, allowCpu: true, vars: vars({ comfyui: { ...vars().comfyui!, ref: fx.refs.v2 } }) });
+    const t = Date.now();
+    await deps.waitForSsh(target, new AbortController().signal);
+    await deps.provision(target, new AbortController().signal);
+    timings.push(`bake remote half (ssh + playbook + seal) ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    expect(out.text()).toMatch(/PLAY comfyui-ami-seal/);
+    // the builder key is gone from authorized_keys: a new SSH login is refused
+    const login = await host.exec('true');
+    expect(login.code).not.toBe(0);
   });
 });
