@@ -14,7 +14,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ZiggieConfig } from '../config/schema';
 import {
-  apt, block, compose, composePrune, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
+  apt, block, compose, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
 } from '../provision';
 import { ProvisionInputError } from '../provision/errors';
 import { grafanaProvisioningFiles } from './hostinger-vps/grafana';
@@ -23,7 +23,7 @@ import {
   projectDir, projectName, secretsUnitFile, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
 } from './hostinger-vps/render';
 import {
-  migrateEnvFiles, pruneServiceUnits, requireCredentials, requireDocker, secretsFetched, ufw, type PutSecret,
+  migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw, type PutSecret,
 } from './hostinger-vps/tasks';
 
 export const FETCHER_SRC = path.join(__dirname, 'hostinger-vps', 'ziggie-vps.py');
@@ -157,8 +157,7 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
             cmd: `docker network create ${NETWORK}`,
             unless: `docker network inspect ${NETWORK}`,
           }),
-          pruneServiceUnits(services.map((c) => c.name)),
-          composePrune({ root: PATHS.root, keep: services.map((c) => c.name) }),
+          pruneServices(services.map((c) => c.name)),
           grafana && block({ tags: ['grafana'], notify: 'restart grafana' }, [
             ...['', '/datasources', '/dashboards', '/dashboards/ziggie'].map((d) =>
               directory({ path: PATHS.grafanaProvisioning + d, mode: '0755', owner: 'root', group: 'root' })),

@@ -134,7 +134,8 @@ export function serviceUnitFile(c: ContainerConfig): string {
     `ExecStart=${dc} up -d --remove-orphans`,
     // reload = converge: recreates only what changed (e.g. after a secret rotation)
     `ExecReload=${dc} up -d --remove-orphans`,
-    `ExecStop=${dc} stop`,
+    // one container per project: stopping it needs no compose file (nor its env file) to parse
+    `ExecStop=/usr/bin/docker stop ${containerName(c.name)}`,
     'TimeoutStartSec=15min',
     '',
     '[Install]',

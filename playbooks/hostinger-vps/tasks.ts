@@ -7,7 +7,7 @@ import ipaddr from 'ipaddr.js';
 import type { ZiggieConfig } from '../../config/schema';
 import { defineTask, quote, sh, type Plan, type Task, type TaskOptions } from '../../provision';
 import { registerSecret } from '../../provision/secret';
-import { PATHS, SECRETS_UNIT, secretsFile, serviceUnit } from './render';
+import { PATHS, SECRETS_UNIT, projectDir, projectName, secretsFile, serviceUnit } from './render';
 
 /** Fails early, with what to do, when the host has no Docker Engine + Compose v2. */
 export function requireDocker(o: TaskOptions = {}): Task {
@@ -86,21 +86,35 @@ export function secretsFetched(config: ZiggieConfig, digest: string, force: () =
   });
 }
 
-/** Stop, disable and remove ziggie-<svc>.service units of services no longer in the config. */
-export function pruneServiceUnits(keep: string[], o: TaskOptions = {}): Task {
+/**
+ * Services no longer in the config: stop and disable their ziggie-<svc>.service, bring their compose project down
+ * (named volumes are kept) and remove its directory and unit. Keyed by our own units, so a directory under
+ * /opt/ziggie that this playbook never created is left alone.
+ */
+export function pruneServices(keep: string[], o: TaskOptions = {}): Task {
   const keepUnits = new Set([...keep.map(serviceUnit), SECRETS_UNIT, 'ziggie-backup.service']);
-  return defineTask('systemd', 'remove units of services no longer configured', o, {
+  return defineTask('systemd', 'remove services no longer configured', o, {
     probe: { script: `cd ${PATHS.units} 2>/dev/null && ls -1 ziggie-*.service 2>/dev/null; true` },
     async plan(ctx, probe): Promise<Plan> {
       const gone = probe.out.split('\n').map((l) => l.trim()).filter((u) => /^ziggie-[a-z0-9-]+\.service$/.test(u) && !keepUnits.has(u));
       if (!gone.length) return { changed: false };
+      const svcs = gone.map((u) => u.replace(/^ziggie-/, '').replace(/\.service$/, ''));
       return {
         changed: true,
-        msg: `remove ${gone.join(', ')}`,
-        diff: [{ label: 'units', before: gone.map((g) => g + '\n').join(''), after: '' }],
+        msg: `remove ${svcs.join(', ')} (volumes kept)`,
+        diff: [{ label: 'services', before: svcs.map((g) => g + '\n').join(''), after: '' }],
         apply: async () => {
-          const units = gone.map(quote).join(' ');
-          await ctx.run(`systemctl disable --now ${units}; cd ${PATHS.units} && rm -f -- ${units} && systemctl daemon-reload`, 'remove units');
+          for (const svc of svcs) {
+            const dir = projectDir(svc);
+            await ctx.run([
+              sh`{ systemctl disable --now ${serviceUnit(svc)} || true; }`,
+              // by label, not `compose down`: that would need the compose file to parse, env file included
+              sh`ids=$(docker ps -aq --filter label=com.docker.compose.project=${projectName(svc)})`,
+              'if [ -n "$ids" ]; then docker rm -f $ids >/dev/null; fi',
+              sh`rm -rf -- ${dir} ${PATHS.units + '/' + serviceUnit(svc)}`,
+            ].join(' && '), `remove ${svc}`);
+          }
+          await ctx.run(`systemctl daemon-reload; systemctl reset-failed ${gone.map(quote).join(' ')} 2>/dev/null; true`, 'daemon-reload');
         },
       };
     },

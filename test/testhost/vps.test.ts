@@ -257,6 +257,23 @@ describeTier('testhost', reason, () => {
     expect((await provision()).recap.changed).toBe(0);
   });
 
+  test('a service removed from the config: unit, container, project dir and env file go; the others stay', async () => {
+    const ids = await containerIds();
+    const c = config();
+    c.containers = c.containers.filter((x: { name: string }) => x.name !== 'sim-studio');
+    writeConfig(c);
+    const r = await provision();
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/remove sim-studio \(volumes kept\)/);
+    const now = await containerIds();
+    expect(now['ziggie-sim-studio']).toBeUndefined();
+    for (const [name, id] of Object.entries(ids)) if (name !== 'ziggie-sim-studio') expect(now[name]).toBe(id);
+    expect(await sh('ls /opt/ziggie; ls /run/ziggie/secrets')).not.toContain('sim-studio');
+    expect(await sh('systemctl list-unit-files "ziggie-*" --no-legend | grep -c sim-studio || true')).toBe('0\n');
+    expect(await sh('systemctl --failed --no-legend')).toBe('');
+    expect((await provision()).recap.changed).toBe(0);
+  });
+
   test('the backup timer\'s job uploads dated archives; the restore command brings the data back', async () => {
     const token = hex();
     await sh(`docker exec ziggie-n8n sh -c 'mkdir -p /home/node/.n8n/wf && echo n8n-${token} > /home/node/.n8n/wf/one.json'`);
@@ -296,7 +313,7 @@ describeTier('testhost', reason, () => {
     expect(await sh('docker exec ziggie-flowise cat /root/.flowise/chatflow.json')).toBe(`flowise-${token}\n`);
     expect(await sh('docker exec ziggie-grafana cat /var/lib/grafana/grafana.db')).toBe(`grafana-${token}\n`);
     const running = await sh(`docker ps --filter label=org.ziggie.managed-by=provision-vps --format '{{.Names}}' | wc -l`);
-    expect(running.trim()).toBe('8');
+    expect(running.trim()).toBe('7');
   });
 
   test('no secret value in any output, nor on disk outside tmpfs and Docker\'s root-only container state', async () => {
