@@ -242,7 +242,11 @@ export async function bakeAmi(deps: BakeDeps, opts: BakeOptions): Promise<BakeRe
     const cidr = await progress.phase('find your IP', signal, async () => {
       if (opts.myIp) return sshCidr(opts.myIp, '--my-ip');
       const ip = await raceInterrupt(deps.myIp(signal), signal);
-      return sshCidr(ip, 'checkip');
+      try {
+        return sshCidr(ip, 'checkip');
+      } catch (e) {
+        throw new BakeInputError(`${(e as Error).message}: pass --my-ip <your public IPv4>`);
+      }
     });
     deps.log(`  SSH will be admitted from ${cidr} only`);
 
@@ -378,9 +382,18 @@ export async function bakeAmi(deps: BakeDeps, opts: BakeOptions): Promise<BakeRe
     if (!host) throw new Error(`builder ${launched} has no public IP address (subnet ${subnet.subnetId})`);
 
     const fingerprint = await progress.phase('read the SSH host key from the console', signal, async () => {
+      let latest = true;
       try {
         return await poll(async () => {
-          const out = await ec2.send(new GetConsoleOutputCommand({ InstanceId: launched, Latest: true }));
+          let out;
+          try {
+            out = await ec2.send(new GetConsoleOutputCommand({ InstanceId: launched, ...(latest ? { Latest: true } : {}) }));
+          } catch (e) {
+            // Latest is for Nitro instances only; older types (p3) serve the buffered output
+            if (!latest || awsErrorName(e) !== 'UnsupportedOperation') throw e;
+            latest = false;
+            return undefined;
+          }
           return ed25519Fingerprint(out.Output ? Buffer.from(out.Output, 'base64').toString('utf8') : '');
         }, pollOpts('the SSH host key fingerprints in the console output', POLL_MS.console, timeouts.consoleFingerprint));
       } catch (e) {

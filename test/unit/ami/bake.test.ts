@@ -412,6 +412,19 @@ describe('bake-ami orchestration', () => {
     expect(w2.targets[0]!.hostKeyFingerprint).toBeUndefined();
   });
 
+  test('a builder type without Latest console output (not Nitro) falls back to the buffered output', async () => {
+    const w = world();
+    const asked: Array<boolean | undefined> = [];
+    ec2.on(GetConsoleOutputCommand).callsFake(async (input: { Latest?: boolean }) => {
+      asked.push(input.Latest);
+      if (input.Latest) throw Object.assign(new Error('not supported for this instance type'), { name: 'UnsupportedOperation' });
+      return { Output: Buffer.from(CONSOLE).toString('base64') };
+    });
+    await bake(w);
+    expect(asked).toEqual([true, undefined]);
+    expect(w.targets[0]!.hostKeyFingerprint).toBe(FP);
+  });
+
   test('a base image larger than gpu.rootVolumeGb is refused before anything is created', async () => {
     const small = { ...config, gpu: { ...config.gpu, rootVolumeGb: 50 } };
     const w = world();
