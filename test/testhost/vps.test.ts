@@ -274,6 +274,19 @@ describeTier('testhost', reason, () => {
     expect((await provision()).recap.changed).toBe(0);
   });
 
+  test('as at boot: with tmpfs empty and every unit stopped, multi-user.target fetches the secrets first, then starts the services', async () => {
+    await sh('systemctl stop "ziggie-*.service" && rm -rf /run/ziggie');
+    expect((await sh(`docker ps -q --filter label=org.ziggie.managed-by=provision-vps | wc -l`)).trim()).toBe('0');
+    await sh('systemctl start multi-user.target', 300_000);
+    expect(await sh('systemctl is-active ziggie-secrets.service ziggie-n8n.service ziggie-postgres.service')).toBe('active\nactive\nactive\n');
+    // ordering: the fetcher finished before the first compose unit started
+    const t = async (unit: string, prop: string): Promise<number> => Number((await sh(`systemctl show -p ${prop} --value ${unit}`)).trim());
+    expect(await t('ziggie-secrets.service', 'ExecMainExitTimestampMonotonic')).toBeLessThanOrEqual(await t('ziggie-n8n.service', 'ExecMainStartTimestampMonotonic'));
+    expect((await sh(`docker ps -q --filter label=org.ziggie.managed-by=provision-vps | wc -l`)).trim()).toBe('7');
+    expect(await envSha('ziggie-n8n', 'N8N_ENCRYPTION_KEY')).toBe(sha(CANARY_VALUE));
+    expect((await provision()).recap.changed).toBe(0);
+  });
+
   test('the backup timer\'s job uploads dated archives; the restore command brings the data back', async () => {
     const token = hex();
     await sh(`docker exec ziggie-n8n sh -c 'mkdir -p /home/node/.n8n/wf && echo n8n-${token} > /home/node/.n8n/wf/one.json'`);
