@@ -28,8 +28,12 @@ export interface ProvisionVpsDeps {
 
 const OWN_FLAGS = new Set(['--snapshot-first', '--migrate-env-files']);
 
-/** The ops issue's Hostinger client, when it is there. */
-async function hostingerSnapshot(config: ZiggieConfig, log: (line: string) => void): Promise<string> {
+/**
+ * The ops issue's Hostinger client, when it is there: `snapshotBeforeChange` (audited, waits for the action).
+ * `opts` is passed through (tests give it a context with stand-in clients).
+ */
+export async function hostingerSnapshot(config: ZiggieConfig, log: (line: string) => void,
+  opts: Omit<import('../ops/hostinger/snapshot').SnapshotOptions, 'log' | 'reason'> = {}): Promise<string> {
   let mod: typeof import('../ops/hostinger/snapshot');
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -37,7 +41,7 @@ async function hostingerSnapshot(config: ZiggieConfig, log: (line: string) => vo
   } catch (e) {
     throw new Error(`--snapshot-first needs ops/hostinger/snapshot.ts (the ops CLI's Hostinger client): ${(e as Error).message.split('\n')[0]}`);
   }
-  const r = await mod.snapshotBeforeChange(config, { log, reason: 'provision:vps --snapshot-first' });
+  const r = await mod.snapshotBeforeChange(config, { ...opts, log, reason: 'provision:vps --snapshot-first' });
   if (r.action.state !== 'success') throw new Error(`Hostinger snapshot action #${r.action.id} ended "${r.action.state}"`);
   return `snapshot of VPS ${r.vmId} taken${r.snapshot ? ` (${r.snapshot.created_at})` : ''}`;
 }
@@ -69,7 +73,7 @@ export async function provisionVps(argv: string[], deps: ProvisionVpsDeps = {}):
     if (check) err('--snapshot-first: skipped in check mode (nothing will be changed)\n');
     else {
       try {
-        const note = await (deps.snapshot ?? hostingerSnapshot)(config, (l) => err(`snapshot: ${l}\n`));
+        const note = await (deps.snapshot ?? ((c, l) => hostingerSnapshot(c, l)))(config, (l) => err(`snapshot: ${l}\n`));
         err(`snapshot: ${note}\n`);
       } catch (e) {
         err(`error: --snapshot-first: ${(e as Error).message}; nothing was changed\n`);
