@@ -51,5 +51,5 @@ test('takes the snapshot, waits for it and says so; audited as vps.snapshot with
 
 test('an action that ends in error is a failure (provision:vps then changes nothing)', async () => {
   api.on(`GET ${VM}/actions/8123712`, reply(200, 'action-error.json'));
-  await expect(hostingerSnapshot(config, () => undefined, { context: context(), pollIntervalMs: 1 })).rejects.toThrow(/ended "error"|error/);
+  await expect(hostingerSnapshot(config, () => undefined, { context: context(), pollIntervalMs: 1 })).rejects.toThrow(/Hostinger action .* #8123799 failed/);
 });
