@@ -129,8 +129,8 @@ export function comfyuiTasks(v: Vars): TaskList {
     directory({ path: PATHS.root, mode: '0755', ...own }),
 
     // ComfyUI at the pinned ref, torch from its index, then ComfyUI's own requirements; custom nodes and theirs.
-    // git force: the engine's git task passes an empty argument to `git checkout` without it (reported); nothing
-    // edits these checkouts by hand, so discarding local changes is what a bake wants anyway.
+    // git force: the image's checkouts are the playbook's, so local edits (e.g. made through ComfyUI-Manager on a
+    // live instance) are discarded rather than failing a re-run.
     block({ tags: ['comfyui'] }, [
       safeDirectory(PATHS.comfyui),
       git({ repo: v.comfyui.repoUrl, version: v.comfyui.ref, dest: PATHS.comfyui, force: true, ...own, notify: restart }),

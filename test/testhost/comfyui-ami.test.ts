@@ -90,6 +90,7 @@ socketserver.ThreadingTCPServer(("127.0.0.1", 25888), H).serve_forever()'`);
     const t = Date.now();
     const report = await runPlaybook(pb, inventory(), { extraVars: vars(over), output: out });
     timings.push(`${label} ${((Date.now() - t) / 1000).toFixed(1)} s (changed=${report.hosts[0]?.stats.changed})`);
+    if (process.env.COMFYUI_TEST_VERBOSE) process.stderr.write(`--- ${label}\n${out.text()}\n`);
     return { report, out };
   }
 
