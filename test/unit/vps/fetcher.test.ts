@@ -12,7 +12,9 @@ import { startFakeAws, type FakeAws } from '../../fixtures/vps/fake-aws';
 import { parseDotenv } from '../../../playbooks/hostinger-vps/tasks';
 
 const SCRIPT = path.resolve(__dirname, '../../../playbooks/hostinger-vps/ziggie-vps.py');
-const probe = spawnSync('python3', ['-c', 'import botocore, sys; print(sys.version_info[0])'], { encoding: 'utf8' });
+// the interpreter itself, not a shim (pyenv's would put its own bin dir first on PATH)
+const probe = spawnSync('python3', ['-c', 'import botocore, sys; print(sys.executable)'], { encoding: 'utf8' });
+const PYTHON = probe.stdout?.trim() || 'python3';
 const reason = probe.status !== 0 ? `python3 with botocore is not available here (${(probe.stderr || String(probe.error)).trim().split('\n').pop()})`
   : process.getuid?.() !== 0 ? 'ziggie-vps runs as root only' : undefined;
 
@@ -38,7 +40,7 @@ describeTier('python-fetcher', reason, () => {
     }));
   };
   const run = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn('python3', [SCRIPT, 'fetch-secrets', '--allow-any-dir', ...args], {
+    const child = spawn(PYTHON, [SCRIPT, 'fetch-secrets', '--allow-any-dir', ...args], {
       env: { PATH: process.env.PATH, HOME: dir, ZIGGIE_VPS_CONFIG: path.join(dir, 'vps.json'), AWS_ACCESS_KEY_ID: 'AKIASHOULDNOTBEUSED1', AWS_SECRET_ACCESS_KEY: 'x' },
     });
     let out = '';
@@ -91,9 +93,31 @@ describeTier('python-fetcher', reason, () => {
     expect(readdirSync(path.join(dir, 'secrets')).sort()).toEqual(['.mapping', 'api.env']);
   });
 
+  test('without botocore it falls back to the AWS CLI v2 (same credentials file, endpoint, region)', async () => {
+    settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
+    // a botocore that cannot be imported, and an `aws` that answers like the CLI and records how it was called
+    const stub = path.join(dir, 'stub');
+    require('node:fs').mkdirSync(path.join(stub, 'botocore'), { recursive: true });
+    writeFileSync(path.join(stub, 'botocore/__init__.py'), 'raise ImportError("no botocore in this test")\n');
+    writeFileSync(path.join(stub, 'aws'), [
+      '#!/bin/sh',
+      `echo "$AWS_SHARED_CREDENTIALS_FILE $*" >> ${path.join(dir, 'aws-calls')}`,
+      'printf \'{"Name": "x", "SecretString": "from-the-cli \\\\" q"}\'',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const child = spawnSync(PYTHON, [SCRIPT, 'fetch-secrets', '--allow-any-dir'], {
+      env: { PATH: `${stub}:${process.env.PATH}`, PYTHONPATH: stub, ZIGGIE_VPS_CONFIG: path.join(dir, 'vps.json') }, encoding: 'utf8',
+    });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(readFileSync(path.join(dir, 'aws-calls'), 'utf8').trim()).toBe(
+      `${path.join(dir, 'creds')} secretsmanager get-secret-value --secret-id ziggie/prod/jwt-secret --region eu-north-1 --output json --endpoint-url ${aws.url}`);
+    expect(parseDotenv(readFileSync(path.join(dir, 'secrets/api.env'), 'utf8')).get('JWT_SECRET')).toBe('from-the-cli " q');
+  });
+
   test('refuses a secrets dir outside /run (tmpfs) unless told otherwise', async () => {
     settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
-    const child = spawnSync('python3', [SCRIPT, 'fetch-secrets'], { env: { PATH: process.env.PATH, ZIGGIE_VPS_CONFIG: path.join(dir, 'vps.json') }, encoding: 'utf8' });
+    const child = spawnSync(PYTHON, [SCRIPT, 'fetch-secrets'], { env: { PATH: process.env.PATH, ZIGGIE_VPS_CONFIG: path.join(dir, 'vps.json') }, encoding: 'utf8' });
     expect(child.status).toBe(1);
     expect(child.stderr).toContain('secretsDir must be on tmpfs under /run');
   });
