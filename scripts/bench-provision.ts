@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bootHost, cacheReady, ensureCache, stopOwnHosts, testhostUnavailableReason, type TestHost } from '../test/harness/testhost';
+import { nodelayForward, type Forward } from '../test/testhost/provision/forward';
 
 const ROOT = path.resolve(__dirname, '..');
 const LAUNCHER = path.join(ROOT, 'provision', 'run.cjs');
@@ -41,15 +42,36 @@ const median = (xs: number[]): number => {
 };
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 
-function libInventory(dir: string, hosts: TestHost[]): string {
+/** A booted host as the benchmark reaches it: through the harness's forwarder, or a nodelay one (default). */
+interface Target {
+  host: TestHost;
+  name: string;
+  port: number;
+  knownHostsLine: string;
+  knownHostsPath: string;
+  fwd?: Forward;
+}
+
+async function target(host: TestHost, nodelay: boolean): Promise<Target> {
+  if (!nodelay) return { host, name: host.name, port: host.port, knownHostsLine: host.knownHostsLine, knownHostsPath: host.knownHostsPath };
+  const fwd = await nodelayForward(host);
+  return { host, name: host.name, port: fwd.port, knownHostsLine: fwd.knownHostsLine, knownHostsPath: fwd.knownHostsPath, fwd };
+}
+
+async function boot(n: number, nodelay: boolean): Promise<Target[]> {
+  const hosts = await Promise.all(Array.from({ length: n }, () => bootHost({ withDocker: false, waitForSystem: true })));
+  return Promise.all(hosts.map((h) => target(h, nodelay)));
+}
+
+function libInventory(dir: string, hosts: Target[]): string {
   const file = path.join(dir, `lib-${hosts.length}-${hosts[0]!.port}.yml`);
-  const lines = ['all:', '  vars:', '    ansible_user: root', `    ansible_ssh_private_key_file: ${hosts[0]!.privateKeyPath}`, '  hosts:'];
+  const lines = ['all:', '  vars:', '    ansible_user: root', `    ansible_ssh_private_key_file: ${hosts[0]!.host.privateKeyPath}`, '  hosts:'];
   for (const h of hosts) lines.push(`    ${h.name}: { ansible_host: 127.0.0.1, ansible_port: ${h.port}, ssh_known_hosts_file: ${h.knownHostsPath} }`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
 
-function ansibleInventory(dir: string, hosts: TestHost[]): string {
+function ansibleInventory(dir: string, hosts: Target[]): string {
   const kh = path.join(dir, `known_hosts-${hosts[0]!.port}`);
   writeFileSync(kh, hosts.map((h) => h.knownHostsLine + '\n').join(''));
   const tmpl = readFileSync(path.join(ANSIBLE_DIR, 'inventory.yml.tmpl'), 'utf8');
@@ -57,7 +79,7 @@ function ansibleInventory(dir: string, hosts: TestHost[]): string {
   writeFileSync(
     file,
     tmpl
-      .replace('{{KEY}}', hosts[0]!.privateKeyPath)
+      .replace('{{KEY}}', hosts[0]!.host.privateKeyPath)
       .replace('{{KNOWN_HOSTS}}', kh)
       .replace('{{HOSTS}}', hosts.map((h) => `    ${h.name}: { ansible_host: 127.0.0.1, ansible_port: ${h.port} }`).join('\n')),
   );
@@ -74,8 +96,15 @@ function check(what: string, r: Timed, changed: 'zero' | 'some'): void {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { reps: { type: 'string', default: '3' }, noops: { type: 'string', default: '5' }, 'keep-reports': { type: 'string' } },
+    options: {
+      reps: { type: 'string', default: '3' },
+      noops: { type: 'string', default: '5' },
+      'keep-reports': { type: 'string' },
+      // default: through a TCP_NODELAY forwarder (see test/testhost/provision/forward.ts); --harness-forwarder: the harness's own
+      'harness-forwarder': { type: 'boolean', default: false },
+    },
   });
+  const nodelay = !values['harness-forwarder'];
   const reps = Math.max(1, Number(values.reps));
   const noops = Math.max(1, Number(values.noops));
   const why = testhostUnavailableReason();
@@ -111,7 +140,7 @@ async function main(): Promise<number> {
   const t: Record<string, number[]> = { ansFirst: [], ansNoop: [], libFirst: [], libNoop: [], tsxNoop: [], single: [], par10: [] };
   try {
     for (let rep = 1; rep <= reps; rep++) {
-      const [ha, hl] = await Promise.all([bootHost({ withDocker: false, waitForSystem: true }), bootHost({ withDocker: false, waitForSystem: true })]);
+      const [ha, hl] = await boot(2, nodelay);
       const invA = ansibleInventory(dir, [ha]);
       const invL = libInventory(dir, [hl]);
       const a1 = await ansible(invA);
@@ -134,10 +163,11 @@ async function main(): Promise<number> {
       process.stderr.write(
         `rep ${rep}/${reps}: ansible first ${fmt(a1.ms)} no-op ${fmt(median(t.ansNoop!.slice(-noops)))} | library first ${fmt(l1.ms)} no-op ${fmt(median(t.libNoop!.slice(-noops)))} (tsx ${fmt(x.ms)})\n`,
       );
-      await Promise.all([ha.stop(), hl.stop()]);
+      for (const x of [ha!, hl!]) x.fwd?.stop();
+      await Promise.all([ha!.host.stop(), hl!.host.stop()]);
     }
 
-    const hosts = await Promise.all(Array.from({ length: 10 }, () => bootHost({ withDocker: false, waitForSystem: true })));
+    const hosts = await boot(10, nodelay);
     const inv10 = libInventory(dir, hosts);
     const inv1 = libInventory(dir, [hosts[0]!]);
     check('library first run on 10 hosts', await lib(inv10), 'some');
@@ -160,6 +190,7 @@ async function main(): Promise<number> {
   ];
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\n10-task playbook (2 directories, 5 files, 1 line, 1 user, 1 apt package); ${reps} fresh host pairs, ${noops} no-op runs each; load avg ${load}`);
+  console.log(`SSH path: ${nodelay ? 'loopback -> socat (TCP_NODELAY) -> guest sshd, for both tools' : "the harness's socat forwarder (no TCP_NODELAY), for both tools"}`);
   console.log('| run | ansible-playbook 2.14 (median) | this library (median) | speedup | runs |');
   console.log('|---|---|---|---|---|');
   for (const [name, a, l] of rows) console.log(`| ${name} | ${fmt(median(a))} | ${fmt(median(l))} | ${(median(a) / median(l)).toFixed(1)}x | ${a.length} + ${l.length} |`);

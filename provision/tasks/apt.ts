@@ -48,8 +48,8 @@ export function apt(o: AptOptions): Task {
   const valid = o.cacheValidTime ?? 3600;
   const script = [
     `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null`,
-    `echo "@now $(date +%s)"`,
-    `stat -c '@stamp %Y' ${STAMP} /var/lib/apt/lists 2>/dev/null`,
+    // one stat: the cache stamps, and "now" on the host (the mtime of this shell's /proc entry: its start time)
+    `stat -c '@mtime %Y %n' ${STAMP} /var/lib/apt/lists /proc/$$ 2>/dev/null`,
     `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && echo "@lists 1"`,
     state === 'latest' ? `apt-cache policy ${names.map(quote).join(' ')} 2>/dev/null | sed 's/^/@policy /'` : '',
   ]
@@ -60,8 +60,9 @@ export function apt(o: AptOptions): Task {
     async plan(ctx, probe): Promise<Plan> {
       const have = parseDpkgQuery(probe.out);
       const meta = (k: string): string => new RegExp(`^@${k} (.*)$`, 'm').exec(probe.out)?.[1]?.trim() ?? '';
-      const now = Number(meta('now')) || Math.floor(Date.now() / 1000);
-      const stamp = Math.max(0, ...[...probe.out.matchAll(/^@stamp (\d+)$/gm)].map((m) => Number(m[1])));
+      const mtimes = [...probe.out.matchAll(/^@mtime (\d+) (.*)$/gm)].map((m) => ({ t: Number(m[1]), name: m[2]! }));
+      const now = mtimes.find((m) => m.name.startsWith('/proc/'))?.t ?? Math.floor(Date.now() / 1000);
+      const stamp = Math.max(0, ...mtimes.filter((m) => !m.name.startsWith('/proc/')).map((m) => m.t));
       const haveLists = Number(meta('lists')) > 0;
       const cacheStale = !haveLists || now - stamp > valid;
       if (state === 'absent') {

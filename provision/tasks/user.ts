@@ -45,10 +45,10 @@ export function user(o: UserOptions): Task {
   if (!NAME.test(o.user)) throw new Error(`user: invalid name ${JSON.stringify(o.user)}`);
   const state = o.state ?? 'present';
   const u = quote(o.user);
+  // as few processes as possible: the groups only when asked about, no command substitutions
   const script = [
-    `echo "@passwd $(getent passwd ${u})"`,
-    // one id call: "<primary> <supplementary...>" (id -Gn lists the primary group first)
-    `echo "@groups $(id -Gn ${u} 2>/dev/null)"`,
+    `printf '@passwd '; getent passwd ${u} || echo`,
+    o.group || o.groups ? `printf '@groups '; id -Gn ${u} 2>/dev/null || echo` : '',
     o.passwordHash !== undefined ? `echo "@shadow $(getent shadow ${u} | cut -d: -f2 | sha256sum | cut -c1-64)"` : '',
   ]
     .filter(Boolean)

@@ -168,6 +168,25 @@ describeTier('testhost', reason, () => {
     expect(pinnedBad.report.hosts[0]!.error).toContain('HOST KEY MISMATCH');
   });
 
+  test('authentication through an SSH agent; a key the host does not accept is a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-agent-'));
+    const sock = join(dir, 'agent.sock');
+    const agent = spawnSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
+    expect(agent.status).toBe(0);
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]);
+    try {
+      expect(spawnSync('ssh-add', [host.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' }).status).toBe(0);
+      const yml = inventoryYaml([host]).replace(/ {6}ansible_ssh_private_key_file: .*\n/, `      ssh_agent: ${JSON.stringify(sock)}\n`);
+      const r = await play(definePlaybook({ name: 'agent', tasks: () => [directory({ path: '/srv/pf-agent' })] }), parseInventory(yml, 'agent.yml'));
+      expect(r.failed).toBe(0);
+      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
+      const bad = await play(definePlaybook({ name: 'k', tasks: () => [] }), inventoryFor([host], { hostVars: { ansible_ssh_private_key_file: join(dir, 'other') } }));
+      expect(bad.report.hosts[0]!.error).toBe(`${host.name}: authentication failed for root@127.0.0.1:${host.port} (key ${join(dir, 'other')} not accepted)`);
+    } finally {
+      if (pid) process.kill(pid);
+    }
+  });
+
   test('become: sudo -n works with NOPASSWD, and is a clear error when sudo wants a password', async () => {
     const setup = await host.exec(`set -e
       for u in ptnopw ptpw; do id $u >/dev/null 2>&1 || useradd -m -s /bin/bash $u; install -d -m 700 -o $u -g $u /home/$u/.ssh; install -m 600 -o $u -g $u /root/.ssh/authorized_keys /home/$u/.ssh/authorized_keys; done

@@ -50,6 +50,29 @@ describeTier('testhost', reason, () => {
     return { check, first, second };
   }
 
+  test('facts: one round trip; when() sees them; the report carries them', async () => {
+    const seen: string[] = [];
+    const pb = definePlaybook({
+      name: 'facts',
+      gatherFacts: true,
+      tasks: () => [
+        command({ name: 'on debian', cmd: ['true'], when: (h) => (seen.push(`${h.facts.os.id} ${h.facts.os.versionId}`), h.facts.os.id === 'debian') }),
+        command({ name: 'on rhel', cmd: ['true'], when: (h) => h.facts.os.id === 'rhel' }),
+        command({ name: 'with a gpu', cmd: ['true'], when: (h) => h.facts.gpus.length > 0 }),
+      ],
+    });
+    const r = await play(pb, inv);
+    expect(statuses(r)).toEqual(['on debian: changed', 'on rhel: skipped', 'with a gpu: skipped']);
+    expect(seen).toEqual(['debian 12']);
+    const f = r.report.hosts[0]!.facts!;
+    expect(f).toMatchObject({ os: { id: 'debian', versionId: '12', codename: 'bookworm' }, arch: 'x86_64', init: 'systemd', pkgMgr: 'apt', gpus: [] });
+    expect(f.docker).toMatch(/^\d+\.\d+\.\d+/);
+    expect(f.compose).toMatch(/^2\./);
+    expect(f.disk.rootAvailBytes).toBeGreaterThan(0);
+    expect(f.memTotalBytes).toBeGreaterThan(0);
+    expect(f.cpus).toBeGreaterThan(0);
+  });
+
   test('file: directory, touch, link, attributes, absent', async () => {
     await host.exec('mkdir -p /srv/pt/file && echo old > /srv/pt/file/gone.txt && echo x > /srv/pt/file/attrs.txt && chmod 0644 /srv/pt/file/attrs.txt');
     const { check } = await converge('file', () => [
