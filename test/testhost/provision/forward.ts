@@ -28,17 +28,27 @@ export async function nodelayForward(h: TestHost): Promise<Forward> {
   const leader = rec.leader?.pid;
   if (!leader) throw new Error(`${h.name}: no guest leader PID in host.json`);
   const port = await freePort();
-  const p: ChildProcess = spawn(
-    'socat',
-    [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`, `EXEC:nsenter --net=/proc/${leader}/ns/net socat STDIO TCP\\:127.0.0.1\\:${h.port}\\,nodelay`],
+  // two long-running socats joined by a unix socket: one in the guest's network namespace, one on the machine's
+  // loopback. Each connection costs two forks and no exec (the harness's forwarder execs nsenter + socat per
+  // connection), so 10 hosts connecting at once compete less for the CPU.
+  const sock = path.join(h.stateDir, `nodelay-${port}.sock`);
+  const inner: ChildProcess = spawn(
+    'nsenter',
+    [`--net=/proc/${leader}/ns/net`, 'socat', `UNIX-LISTEN:${sock},fork,unlink-early`, `TCP:127.0.0.1:${h.port},nodelay`],
     { stdio: 'ignore', detached: true },
   );
+  const outer: ChildProcess = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`, `UNIX-CONNECT:${sock}`], {
+    stdio: 'ignore',
+    detached: true,
+  });
   const stop = (): void => {
     live.delete(stop);
-    try {
-      process.kill(-p.pid!, 'SIGTERM');
-    } catch {
-      /* gone */
+    for (const p of [outer, inner]) {
+      try {
+        process.kill(-p.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
     }
   };
   live.add(stop);
@@ -47,10 +57,13 @@ export async function nodelayForward(h: TestHost): Promise<Forward> {
     process.once('exit', () => [...live].forEach((f) => f()));
   }
   for (let i = 0; ; i++) {
+    // ready when a connection through both hops gets sshd's banner
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.setTimeout(1000, () => (s.destroy(), resolve(false)));
+      s.once('data', (d: Buffer) => (s.destroy(), resolve(d.toString().startsWith('SSH-'))));
       s.once('error', () => resolve(false));
+      s.once('close', () => resolve(false));
     });
     if (ok) break;
     if (i > 100) {
