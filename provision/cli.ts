@@ -92,6 +92,7 @@ export function parseCli(argv: string[], meta: { name?: string; description?: st
   try {
     program.parse(argv, { from: 'node' });
   } catch (e) {
+    if (e instanceof ProvisionInputError) throw e;
     const err = e as { code?: string; exitCode?: number; message: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') throw Object.assign(new Error('help'), { exitCode: 0, quiet: true });
     throw Object.assign(new ProvisionInputError(err.message.replace(/^error: /, '')), { quiet: true });

@@ -27,7 +27,8 @@ export interface PlaybookDef<V = Record<string, unknown>> {
   become?: boolean;
   /**
    * Facts: "auto" (default) gathers them on first use (a `when` function or a module that needs them);
-   * true gathers them at the start of every host (and puts them in the report); false never.
+   * true gathers them at the start of every host (and puts them in the report); false never (a task that asks
+   * for them fails).
    */
   gatherFacts?: boolean | 'auto';
   /** The tasks for one host, in order. Falsy entries are dropped; nested arrays are flattened. */

@@ -170,6 +170,7 @@ async function runHost(
   const becomeOf = (t: Task): boolean => t.become ?? hostBecome;
   let factsP: Promise<Facts> | undefined;
   const facts = (): Promise<Facts> => {
+    if (pb.gatherFacts === false) return Promise.reject(new Error(`facts are disabled in playbook ${pb.name} (gatherFacts: false)`));
     factsP ??= runCmd(remote, FACTS_SCRIPT, { retryable: true, become: false, what: 'gathering facts' }).then(parseFacts);
     return factsP;
   };
