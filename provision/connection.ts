@@ -105,6 +105,29 @@ function parsedKey(file: string, data: Buffer): unknown {
   return k;
 }
 
+/**
+ * ssh2 writes every SSH packet with its own socket write. Packets produced in the same tick (NEWKEYS + the next
+ * request, an exec request + its stdin + EOF, ...) are corked and leave as one TCP segment: fewer syscalls and
+ * wake-ups on both ends, and no Nagle stall behind a middlebox (a forwarder without TCP_NODELAY) for the second
+ * of two small packets.
+ */
+function coalesceWrites(sock: Socket): void {
+  const write = sock.write.bind(sock) as (...a: unknown[]) => boolean;
+  let pending = false;
+  const flush = (): void => {
+    pending = false;
+    if (!sock.destroyed) sock.uncork();
+  };
+  (sock as { write: (...a: unknown[]) => boolean }).write = (...args: unknown[]): boolean => {
+    if (!pending && !sock.destroyed) {
+      pending = true;
+      sock.cork();
+      process.nextTick(flush);
+    }
+    return write(...args);
+  };
+}
+
 let ClientCtor: typeof Client | undefined;
 function loadClient(): typeof Client {
   // Deep require: ssh2's index also loads its server, HTTP agents and keygen (~10 ms we never use).
@@ -262,6 +285,7 @@ export class SshConnection implements Remote {
     return new Promise((resolve, reject) => {
       const sock = netConnect({ host: o.host, port: o.port });
       sock.setNoDelay(true);
+      coalesceWrites(sock);
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new UnreachableError(`${o.name}: cannot connect to ${o.host}:${o.port}: timed out after ${timeoutMs} ms`));
