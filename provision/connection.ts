@@ -22,6 +22,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Safe to run again after a reconnect (read-only or idempotent). Default false. */
   retryable?: boolean;
+  /** Also kill the remote command (its whole process group) when timeoutMs passes. */
+  killOnTimeout?: boolean;
 }
 
 export interface ExecResult {
@@ -54,11 +56,16 @@ export interface ConnectionOptions extends SshSettings {
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SUDO_REFUSED = /^sudo: (a password is required|a terminal is required|.*is not in the sudoers file|.*may not run sudo|sorry, you must have a tty)/m;
 
-/** The command line sent over the exec channel. */
-export function wrapCommand(script: string, become: { enabled: boolean; user: string; loginUser: string }): string {
+/**
+ * The command line sent over the exec channel. With killAfterSec, GNU timeout runs the shell in its own process
+ * group and kills the whole group when the time is up: sshd refuses SSH "signal" requests for root sessions, so
+ * closing the channel alone would leave a hung command running on the host.
+ */
+export function wrapCommand(script: string, become: { enabled: boolean; user: string; loginUser: string }, killAfterSec?: number): string {
   const body = `export LC_ALL=C PATH=${PATH}:"$PATH"\n${script}`;
-  if (!become.enabled || become.user === become.loginUser) return `exec /bin/sh -c ${quote(body)}`;
-  return `exec sudo -n -H -u ${quote(become.user)} -- /bin/sh -c ${quote(body)}`;
+  const t = killAfterSec ? `timeout -k 2 ${Math.ceil(killAfterSec)} ` : '';
+  if (!become.enabled || become.user === become.loginUser) return `exec ${t}/bin/sh -c ${quote(body)}`;
+  return `exec sudo -n -H -u ${quote(become.user)} -- ${t}/bin/sh -c ${quote(body)}`;
 }
 
 class Semaphore {
@@ -331,7 +338,8 @@ export class SshConnection implements Remote {
 
   async exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const become = opts.become ?? this.opts.become;
-    const cmd = wrapCommand(script, { enabled: become, user: this.opts.becomeUser, loginUser: this.opts.user });
+    const killAfter = opts.killOnTimeout && opts.timeoutMs ? opts.timeoutMs / 1000 + 1 : undefined;
+    const cmd = wrapCommand(script, { enabled: become, user: this.opts.becomeUser, loginUser: this.opts.user }, killAfter);
     await this.ensureConnected();
     let res: ExecResult;
     try {

@@ -198,7 +198,8 @@ async function runHost(
 
   const ctxFor = (task: Task): TaskContext => {
     const become = becomeOf(task);
-    const execOpts = (o?: ExecOptions): ExecOptions => ({ become, timeoutMs: task.timeoutMs, ...o });
+    // a task with its own timeout also gets its remote commands killed when it passes
+    const execOpts = (o?: ExecOptions): ExecOptions => ({ become, timeoutMs: task.timeoutMs, killOnTimeout: task.timeoutMs !== undefined, ...o });
     return {
       host: view,
       check: opts.check,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeTier } from '../support/tier';
 import { bootHost, freePort, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
-import { copy, definePlaybook, directory, lineInFile, user, SshConnection, type Remote } from '../../provision';
+import { copy, definePlaybook, directory, lineInFile, shell, user, SshConnection, type Remote } from '../../provision';
 import { parseInventory } from '../../provision/inventory';
 import { inventoryFor, inventoryYaml, play, statuses } from './provision/helpers';
 
@@ -138,6 +138,22 @@ describeTier('testhost', reason, () => {
     expect(r.report.hosts[0]!.error).toBe(`refused: cannot connect to 127.0.0.1:${port}: connection refused`);
     expect(r.report.hosts[1]!.error).toBe(`silent: SSH handshake with root@127.0.0.1:${sPort} timed out after 2000 ms`);
     expect(ms).toBeLessThan(8000);
+  });
+
+  test('command timeout: the task fails clearly and the remote command is killed', async () => {
+    const t0 = Date.now();
+    const r = await play(definePlaybook({ name: 'to', tasks: () => [shell({ cmd: 'sleep 30; echo never', timeout: 1 }), directory({ path: '/srv/pf-after-timeout' })] }), inventoryFor([host]));
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.tasks.map((t) => `${t.status}: ${t.msg}`)).toEqual([`failed: command timed out after 1 s`]);
+    // the remote side gives up one second after the local timeout (GNU timeout kills the whole process group)
+    let left = '';
+    for (let i = 0; i < 40; i++) {
+      left = (await host.exec('pgrep -f "slee[p] 30" | wc -l')).stdout.trim();
+      if (left === '0') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(left).toBe('0');
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   test('host keys: unknown refused with its fingerprint; --trust-new-host-key records it; a mismatch is always refused', async () => {
