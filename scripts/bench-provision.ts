@@ -137,7 +137,7 @@ async function main(): Promise<number> {
   const warm = await timed(process.execPath, [LAUNCHER, PLAYBOOK_TS, '--help']);
   if (warm.code !== 0) throw new Error(`bundling the playbook failed:\n${warm.out}`);
 
-  const t: Record<string, number[]> = { ansFirst: [], ansNoop: [], libFirst: [], libNoop: [], tsxNoop: [], single: [], par10: [] };
+  const t: Record<string, number[]> = { ansFirst: [], ansNoop: [], libFirst: [], libNoop: [], tsxNoop: [], single: [], par10: [], ssh1: [], ssh10: [] };
   try {
     for (let rep = 1; rep <= reps; rep++) {
       const [ha, hl] = await boot(2, nodelay);
@@ -179,6 +179,18 @@ async function main(): Promise<number> {
       t.single!.push(s.ms);
       t.par10!.push(p.ms);
     }
+    // context for the ratio: OpenSSH's own client running `true` on 1 host vs on all 10 at once, same hosts
+    const kh = path.join(dir, 'known_hosts-all');
+    writeFileSync(kh, hosts.map((h) => h.knownHostsLine + '\n').join(''));
+    const sshAll = (n: number): string =>
+      hosts
+        .slice(0, n)
+        .map((h) => `ssh -i ${h.host.privateKeyPath} -p ${h.port} -o UserKnownHostsFile=${kh} -o BatchMode=yes -o ControlMaster=no root@127.0.0.1 true &`)
+        .join('\n') + '\nwait';
+    for (let i = 0; i < noops; i++) {
+      t.ssh1!.push((await timed('sh', ['-c', sshAll(1)])).ms);
+      t.ssh10!.push((await timed('sh', ['-c', sshAll(10)])).ms);
+    }
   } finally {
     await stopOwnHosts();
     if (!values['keep-reports']) rmSync(dir, { recursive: true, force: true });
@@ -195,7 +207,8 @@ async function main(): Promise<number> {
   console.log('|---|---|---|---|---|');
   for (const [name, a, l] of rows) console.log(`| ${name} | ${fmt(median(a))} | ${fmt(median(l))} | ${(median(a) / median(l)).toFixed(1)}x | ${a.length} + ${l.length} |`);
   console.log(`| no-op re-run under tsx (no bundle) | | ${fmt(median(t.tsxNoop!))} | ${(median(t.ansNoop!) / median(t.tsxNoop!)).toFixed(1)}x | ${t.tsxNoop!.length} |`);
-  console.log(`| library no-op, 1 host / 10 hosts in parallel | | ${fmt(median(t.single!))} / ${fmt(median(t.par10!))} | | ${t.single!.length} + ${t.par10!.length} |`);
+  console.log(`| library no-op, 1 host / 10 hosts in parallel | | ${fmt(median(t.single!))} / ${fmt(median(t.par10!))} | ratio ${(median(t.par10!) / median(t.single!)).toFixed(2)} | ${t.single!.length} + ${t.par10!.length} |`);
+  console.log(`| (context) OpenSSH \`ssh host true\`, 1 host / 10 hosts in parallel | | ${fmt(median(t.ssh1!))} / ${fmt(median(t.ssh10!))} | ratio ${(median(t.ssh10!) / median(t.ssh1!)).toFixed(2)} | ${t.ssh1!.length} + ${t.ssh10!.length} |`);
   const noop = median(t.ansNoop!) / median(t.libNoop!);
   const first = median(t.ansFirst!) / median(t.libFirst!);
   const par = median(t.par10!) / median(t.single!);
