@@ -306,7 +306,8 @@ async function runHost(
   const notified = new Set<string>();
   try {
     for (let i = 0; i < tasks.length && !stop; i++) {
-      const rest = [...tasks.slice(i + 1), ...handlers];
+      // handlers are probed only once they are due: a no-op run never pays for them
+      const rest = tasks.slice(i + 1);
       await runTask(tasks[i]!, i, rest, false);
     }
     // Handlers: in definition order, each at most once; a handler may notify a later (or earlier) one.
@@ -317,7 +318,7 @@ async function runHost(
       for (const hd of due) {
         if (stop) break;
         ran.add(hd.name);
-        await runTask(hd, tasks.length + handlers.indexOf(hd), handlers.filter((x) => !ran.has(x.name)), true);
+        await runTask(hd, tasks.length + handlers.indexOf(hd), due.filter((x) => !ran.has(x.name)), true);
       }
     }
     if (pb.gatherFacts === true && report.status !== 'unreachable') report.facts = await facts().catch(() => undefined);

@@ -47,9 +47,13 @@ export function apt(o: AptOptions): Task {
   const names = pkgs.map((p) => p.split('=')[0]!);
   const valid = o.cacheValidTime ?? 3600;
   const script = [
-    `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null`,
+    `q=$(dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null); printf '%s\\n' "$q"`,
+    // the cache's age matters only when something is to be installed: count installed packages with builtins
+    `n=0; while IFS='	' read -r _ s _; do case "$s" in ii*|hi*) n=$((n+1));; esac; done <<EOF
+$q
+EOF`,
     // one stat: the cache stamps, and "now" on the host (the mtime of this shell's /proc entry: its start time)
-    `stat -c '@mtime %Y %n' ${STAMP} /var/lib/apt/lists /proc/$$ 2>/dev/null`,
+    `if [ "$n" -lt ${names.length} ] || [ ${state === 'latest' ? 1 : 0} = 1 ]; then stat -c '@mtime %Y %n' ${STAMP} /var/lib/apt/lists /proc/$$ 2>/dev/null; fi`,
     `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && echo "@lists 1"`,
     state === 'latest' ? `apt-cache policy ${names.map(quote).join(' ')} 2>/dev/null | sed 's/^/@policy /'` : '',
   ]
