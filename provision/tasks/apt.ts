@@ -29,6 +29,20 @@ export interface PkgState {
 
 export function parseDpkgQuery(out: string): Map<string, PkgState> {
   const m = new Map<string, PkgState>();
+  if (/^@grep$/m.test(out)) {
+    // "Package: x" ... "Status: want ok state" (within 3 lines: Essential/Protected may come between) from
+    // /var/lib/dpkg/status; a name may repeat, one stanza per architecture
+    let cur = '';
+    for (const l of out.split('\n')) {
+      if (l.startsWith('Package: ')) cur = l.slice(9).trim();
+      else if (l.startsWith('Status: ') && cur) {
+        const installed = / installed$/.test(l) && / ok /.test(l) && !/^Status: (deinstall|purge) /.test(l);
+        if (installed || !m.has(cur)) m.set(cur, { installed, version: undefined });
+        cur = '';
+      }
+    }
+    return m;
+  }
   for (const l of out.split('\n')) {
     const [name, status, version] = l.split('\t');
     if (!name || name.startsWith('@')) continue;
@@ -46,12 +60,16 @@ export function apt(o: AptOptions): Task {
   const state = o.state ?? 'present';
   const names = pkgs.map((p) => p.split('=')[0]!);
   const valid = o.cacheValidTime ?? 3600;
+  // Fast path (plain names, no version pins, not "latest"): grep the Package/Status pairs out of dpkg's status
+  // file (~1 ms) instead of dpkg-query (~4 ms: it loads the whole database). Exact unless dpkg has unmerged
+  // journal entries in updates/, in which case dpkg-query runs as always.
+  const fast = state !== 'latest' && pkgs.every((p) => !p.includes(':') && !p.includes('='));
+  const dpkgQuery = `q=$(dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null); printf '%s\\n' "$q"`;
+  const grepStatus = `q=$(grep -x -F -A3 ${names.map((n) => `-e ${quote(`Package: ${n}`)}`).join(' ')} /var/lib/dpkg/status 2>/dev/null); printf '@grep\\n%s\\n' "$q"`;
   const script = [
-    `q=$(dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null); printf '%s\\n' "$q"`,
+    fast ? `set -- /var/lib/dpkg/updates/[0-9]*; if [ ! -e "$1" ] && [ -r /var/lib/dpkg/status ]; then ${grepStatus}; else ${dpkgQuery}; fi` : dpkgQuery,
     // the cache's age matters only when something is to be installed: count installed packages with builtins
-    `n=0; while IFS='	' read -r _ s _; do case "$s" in ii*|hi*) n=$((n+1));; esac; done <<EOF
-$q
-EOF`,
+    `set -f; n=0; IFS='\n'; for l in $q; do case "$l" in *"\tii "*|*"\thi "*|"Status: install ok installed"|"Status: hold ok installed") n=$((n+1));; esac; done; unset IFS`,
     // one stat: the cache stamps, and "now" on the host (the mtime of this shell's /proc entry: its start time)
     `if [ "$n" -lt ${names.length} ] || [ ${state === 'latest' ? 1 : 0} = 1 ]; then stat -c '@mtime %Y %n' ${STAMP} /var/lib/apt/lists /proc/$$ 2>/dev/null; fi`,
     `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && echo "@lists 1"`,

@@ -47,7 +47,9 @@ export function user(o: UserOptions): Task {
   const u = quote(o.user);
   // as few processes as possible: the groups only when asked about, no command substitutions
   const script = [
-    `printf '@passwd '; getent passwd ${u} || echo`,
+    // local accounts straight from /etc/passwd with shell builtins (no process); NSS (getent) only if not there
+    `f=; while IFS= read -r l; do case "$l" in ${quote(o.user + ':')}*) printf '@passwd %s\\n' "$l"; f=1; break;; esac; done < /etc/passwd`,
+    `[ -n "$f" ] || { printf '@passwd '; getent passwd ${u} || echo; }`,
     o.group || o.groups ? `printf '@groups '; id -Gn ${u} 2>/dev/null || echo` : '',
     o.passwordHash !== undefined ? `echo "@shadow $(getent shadow ${u} | cut -d: -f2 | sha256sum | cut -c1-64)"` : '',
   ]

@@ -108,3 +108,14 @@ describe('parsers and generators', () => {
     expect(() => normalizeMode('u+x')).toThrow(/octal/);
   });
 });
+
+describe('apt status fast path', () => {
+  test('Package/Status pairs grepped from /var/lib/dpkg/status', () => {
+    const out = '@grep\nPackage: bash\nEssential: yes\nStatus: install ok installed\nPriority: required\n--\nPackage: sl\nStatus: deinstall ok config-files\nPriority: optional\n--\nPackage: libc6\nStatus: install ok installed\n--\nPackage: libc6\nStatus: purge ok not-installed\n';
+    const m = parseDpkgQuery(out);
+    expect(m.get('bash')?.installed).toBe(true);
+    expect(m.get('sl')?.installed).toBe(false);
+    expect(m.get('libc6')?.installed).toBe(true);
+    expect(m.get('hello')).toBeUndefined();
+  });
+});
