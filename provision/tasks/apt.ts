@@ -69,7 +69,7 @@ export function apt(o: AptOptions): Task {
   const script = [
     fast ? `set -- /var/lib/dpkg/updates/[0-9]*; if [ ! -e "$1" ] && [ -r /var/lib/dpkg/status ]; then ${grepStatus}; else ${dpkgQuery}; fi` : dpkgQuery,
     // the cache's age matters only when something is to be installed: count installed packages with builtins
-    `set -f; n=0; IFS='\n'; for l in $q; do case "$l" in *"\tii "*|*"\thi "*|"Status: install ok installed"|"Status: hold ok installed") n=$((n+1));; esac; done; unset IFS`,
+    `set -f; n=0; IFS='\n'; for l in $q; do case "$l" in *"\tii "*|*"\thi "*|"Status: install ok installed"|"Status: hold ok installed") n=$((n+1));; esac; done; unset IFS; set +f`,
     // one stat: the cache stamps, and "now" on the host (the mtime of this shell's /proc entry: its start time)
     `if [ "$n" -lt ${names.length} ] || [ ${state === 'latest' ? 1 : 0} = 1 ]; then stat -c '@mtime %Y %n' ${STAMP} /var/lib/apt/lists /proc/$$ 2>/dev/null; fi`,
     `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && echo "@lists 1"`,

@@ -140,6 +140,30 @@ describeTier('testhost', reason, () => {
     expect(ms).toBeLessThan(8000);
   });
 
+  test('several hosts in parallel: a failure stops only that host, handlers run on the others', async () => {
+    const more = await Promise.all([bootHost({ withDocker: false }), bootHost({ withDocker: false })]);
+    const hosts = [host, ...more];
+    const pb = definePlaybook({
+      name: 'par',
+      tasks: (h) => [
+        copy({ dest: '/srv/pf-par.txt', content: `${h.name}\n`, notify: 'mark' }),
+        h.name === more[0]!.name ? shell({ cmd: 'echo broken >&2; exit 7' }) : null,
+        copy({ dest: '/srv/pf-par-2.txt', content: 'two\n' }),
+      ],
+      handlers: () => [shell({ name: 'mark', cmd: 'touch /srv/pf-par-handled' })],
+    });
+    const r = await play(pb, inventoryFor(hosts), { forks: 3 });
+    expect(r.report.hosts.map((h) => `${h.status} ${h.tasks.map((t) => t.status).join(',')}`)).toEqual([
+      'ok changed,changed,changed',
+      'failed changed,failed',
+      'ok changed,changed,changed',
+    ]);
+    expect(r.report.hosts[1]!.error).toBe('shell echo broken >&2; exit 7: exit 7: broken');
+    const marks = await Promise.all(hosts.map(async (h) => (await h.exec('cat /srv/pf-par.txt; ls /srv | grep -c pf-par-handled')).stdout));
+    expect(marks).toEqual([`${host.name}\n1\n`, `${more[0]!.name}\n0\n`, `${more[1]!.name}\n1\n`]);
+    await Promise.all(more.map((m) => m.stop()));
+  });
+
   test('command timeout: the task fails clearly and the remote command is killed', async () => {
     const t0 = Date.now();
     const r = await play(definePlaybook({ name: 'to', tasks: () => [shell({ cmd: 'sleep 30; echo never', timeout: 1 }), directory({ path: '/srv/pf-after-timeout' })] }), inventoryFor([host]));

@@ -154,6 +154,25 @@ describeTier('testhost', reason, () => {
     expect((await host.exec("dpkg-query -W -f='${db:Status-Abbrev}\\n' sl 2>/dev/null | grep -c '^ii'")).stdout.trim()).toBe('0');
   });
 
+  test('apt latest; copy validate; user password hash compared, never shown', async () => {
+    // latest: installs or upgrades as needed, then a re-run (cache fresh enough) changes nothing
+    const latestPb = definePlaybook({ name: 'apt latest', tasks: () => [apt({ packages: 'hello', state: 'latest', cacheValidTime: 10 * 365 * 86400 })] });
+    expect((await play(latestPb, inv)).failed).toBe(0);
+    expect(statuses(await play(latestPb, inv))).toEqual(['apt latest hello: ok']);
+    expect(statuses(await play(latestPb, inv, { check: true }))).toEqual(['apt latest hello: ok']);
+    await host.exec('mkdir -p /srv/pt/val');
+    const bad = await play(definePlaybook({ name: 'v', tasks: () => [copy({ dest: '/srv/pt/val/sudoers', content: 'this is not sudoers syntax\n', validate: 'visudo -cf %s' })] }), inv);
+    expect(bad.tasks[0]!.status).toBe('failed');
+    expect(bad.tasks[0]!.msg).toContain('validation failed');
+    expect((await host.exec('ls -A /srv/pt/val | wc -l')).stdout.trim()).toBe('0');
+    await converge('validate ok', () => [copy({ dest: '/srv/pt/val/sudoers', content: 'root ALL=(ALL) ALL\n', mode: '0440', validate: 'visudo -cf %s' })]);
+    const hash = '$6$rounds=5000$saltsalt$ZQmzr0QW7x2y1pTfVQvXqkTTmWWaP1YIlOFdh1DnHfJYqpuwK9uSZ0vCZ8n9fGKVe7GCX9a2qfJbTgEfpnc1p.';
+    const pw = await converge('password', () => [user({ user: 'ptpw2', passwordHash: secret(hash) })]);
+    expect(pw.check.out).not.toContain('saltsalt');
+    expect((await host.exec('getent shadow ptpw2 | cut -d: -f2')).stdout.trim()).toBe(hash);
+    await host.exec('userdel -r ptpw2 2>/dev/null; true');
+  });
+
   test('user, group, authorized key', async () => {
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq9vTEST0provisionKEYfortestsonlyAAAAAAAAAA deploy@test';
     await converge('accounts', () => [

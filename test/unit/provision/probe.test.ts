@@ -90,3 +90,24 @@ describe('writeFileAtomic (local /bin/sh)', () => {
     expect((await new LocalRemote().exec(`cat ${p}`)).stdout.toString()).toBe('good\n');
   });
 });
+
+describe('apt probe script (local /bin/sh)', () => {
+  const { apt } = require('../../../provision/tasks/apt') as typeof import('../../../provision/tasks/apt');
+  const { readdirSync } = require('node:fs') as typeof import('node:fs');
+  const haveLists = (() => {
+    try {
+      return readdirSync('/var/lib/apt/lists').some((f) => f.includes('_Packages'));
+    } catch {
+      return false;
+    }
+  })();
+  (haveLists ? test : test.skip)('sees the package lists and the cache age when something is missing; nothing extra when all are installed', async () => {
+    const b = composeBatch([apt({ packages: ['coreutils', 'no-such-package-x'] }).probe, apt({ packages: ['coreutils'] }).probe]);
+    const r = await new LocalRemote().exec(b.script);
+    const [missing, present] = b.parse(r.stdout);
+    expect(missing!.out).toMatch(/^@lists 1$/m);
+    expect(missing!.out).toMatch(/^@mtime \d+ \/proc\/\d+$/m);
+    expect(present!.out).toMatch(/^@lists 1$/m);
+    expect(present!.out).not.toMatch(/@mtime/);
+  });
+});
