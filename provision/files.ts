@@ -100,7 +100,7 @@ export async function writeFileAtomic(ctx: TaskContext, path: string, content: B
     't=$(mktemp "$d/.$b.ptmp.XXXXXX")',
     // a dropped connection must not leave the temp file: exit (running the EXIT trap) on HUP/INT/TERM, and
     // ignore SIGPIPE so that writing an error to a closed channel cannot kill the shell before its trap runs
-    `trap 'rm -f -- "$t"' EXIT; trap 'exit 129' HUP INT TERM; trap '' PIPE`,
+    `trap 'rm -f -- "$t"${upload ? ` ${upload}` : ''}' EXIT; trap 'exit 129' HUP INT TERM; trap '' PIPE`,
     upload ? sh`cat -- ${upload} > "$t"; rm -f -- ${upload}` : 'cat > "$t"',
     `s=$(wc -c < "$t"); [ "$s" -eq ${data.length} ] || { echo "incomplete write: $s of ${data.length} bytes arrived" >&2; exit 75; }`,
     `h=$(sha256sum < "$t"); [ "\${h%% *}" = ${hash} ] || { echo "checksum mismatch after upload" >&2; exit 75; }`,
