@@ -102,14 +102,6 @@ export function comfyuiTasks(v: Vars): TaskList {
   const u = v.comfyui_user;
   const own = { owner: u, group: u };
   const restart = 'restart comfyui';
-  const safeDirectory = (dir: string) =>
-    // git refuses to read a checkout root does not own ("dubious ownership"); the checkouts belong to comfyui
-    // and the engine's git task runs git as root, so each checkout is declared safe first.
-    command({
-      name: `git safe.directory ${dir}`,
-      cmd: ['git', 'config', '--system', '--add', 'safe.directory', dir],
-      unless: sh`git config --system --get-all safe.directory | grep -qxF -- ${dir}`,
-    });
   const nodeDir = (name: string) => `${PATHS.comfyui}/custom_nodes/${name}`;
   const modelDirs = [...new Set(v.comfyui.models.map((m) => path.posix.dirname(`${PATHS.comfyui}/models/${m.dest}`)))];
   const unitTask = (cpu: boolean) =>
@@ -132,12 +124,10 @@ export function comfyuiTasks(v: Vars): TaskList {
     // git force: the image's checkouts are the playbook's, so local edits (e.g. made through ComfyUI-Manager on a
     // live instance) are discarded rather than failing a re-run.
     block({ tags: ['comfyui'] }, [
-      safeDirectory(PATHS.comfyui),
       git({ repo: v.comfyui.repoUrl, version: v.comfyui.ref, dest: PATHS.comfyui, force: true, ...own, notify: restart }),
       venv({ path: PATHS.venv, packages: v.torch_packages, pipArgs: torchPipArgs(v.comfyui.torchIndexUrl), ...own, notify: restart, timeout: 3600 }),
       pipRequirements({ venv: PATHS.venv, file: `${PATHS.comfyui}/requirements.txt`, pipArgs: v.pip_args, ...own, notify: restart, timeout: 3600 }),
       v.comfyui.customNodes.map((n) => [
-        safeDirectory(nodeDir(n.name)),
         git({ name: `custom node ${n.name} @ ${n.ref}`, repo: n.repoUrl, version: n.ref, dest: nodeDir(n.name), force: true, ...own, notify: restart }),
         pipRequirements({
           name: `pip: ${n.name} requirements`, venv: PATHS.venv, file: `${nodeDir(n.name)}/requirements.txt`, optional: true,

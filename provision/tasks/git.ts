@@ -21,12 +21,21 @@ export interface GitOptions extends TaskOptions {
 
 const ENV = `export GIT_TERMINAL_PROMPT=0 GIT_SSH_COMMAND='ssh -o BatchMode=yes'`;
 
+/**
+ * git runs as root on a checkout that `owner` may own; git ≥ 2.35.2 then refuses it as "dubious ownership".
+ * Trust exactly this checkout, as command-scope config (GIT_CONFIG_*), without touching the host's gitconfig.
+ */
+function gitEnv(dest: string): string {
+  return `${ENV}\n${sh`export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0=${dest}`}`;
+}
+
 export function git(o: GitOptions): Task {
   const dest = absPath(o.dest, 'dest');
   const version = o.version ?? 'HEAD';
   const isSha = /^[0-9a-f]{40}$/.test(version);
+  const env = gitEnv(dest);
   const script = [
-    ENV,
+    env,
     sh`if [ -d ${dest}/.git ]; then echo "@head $(git -C ${dest} rev-parse HEAD 2>/dev/null)"; echo "@url $(git -C ${dest} config --get remote.origin.url)"; echo "@dirty $(git -C ${dest} status --porcelain --untracked-files=no 2>/dev/null | head -c 200 | wc -l)"; elif [ -e ${dest} ]; then echo "@notgit"; fi`,
     isSha ? '' : sh`git ls-remote -- ${o.repo} ${version} ${'refs/tags/' + version + '^{}'} 2>&1 | sed 's/^/@ref /'; echo "@lsrc $?"`,
   ]
@@ -59,7 +68,7 @@ export function git(o: GitOptions): Task {
           apply: async () => {
             await ctx.run(
               [
-                ENV,
+                env,
                 'set -e',
                 sh`d=${dest}; p=$(dirname -- "$d"); mkdir -p -- "$p"`,
                 'rm -rf -- "$d".ptmp.* 2>/dev/null || true',
@@ -90,7 +99,7 @@ export function git(o: GitOptions): Task {
         apply: async () => {
           await ctx.run(
             [
-              ENV,
+              env,
               'set -e',
               url !== o.repo ? sh`git -C ${dest} remote set-url origin ${o.repo}` : '',
               sh`git -C ${dest} cat-file -e ${target! + '^{commit}'} 2>/dev/null || git -C ${dest} fetch -q --tags origin`,

@@ -117,7 +117,7 @@ socketserver.ThreadingTCPServer(("127.0.0.1", 25888), H).serve_forever()'`);
     expect(s.custom_nodes).toEqual(['ComfyUI-FakeManager']);
     expect(s.custom_node_errors).toEqual({});
     expect(s.models).toContain('checkpoints/tiny.safetensors');
-    expect((await host.exec('git -C /opt/comfyui/ComfyUI rev-parse HEAD')).stdout.trim()).toBe(fx.commits.v1);
+    expect((await host.exec('runuser -u comfyui -- git -C /opt/comfyui/ComfyUI rev-parse HEAD')).stdout.trim()).toBe(fx.commits.v1);
     expect((await host.exec('stat -c %U /opt/comfyui/ComfyUI/main.py /opt/comfyui/venv/bin/python3 /opt/comfyui/ComfyUI/models/checkpoints/tiny.safetensors')).stdout)
       .toBe('comfyui\ncomfyui\ncomfyui\n');
     expect((await host.exec('tail -n 5 /var/log/comfyui/comfyui.log')).stdout).toMatch(/To see the GUI go to/);
