@@ -187,8 +187,9 @@ async function bootOnce(port: number, name: string, withDocker: boolean, opts: B
     rec.leader = { pid: leader, start: startTime(leader) ?? 0 };
     const guestNet = `--net=/proc/${leader}/ns/net`;
     rec.daemons.push(spawnDetached('socat', [
-      `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`,
-      `EXEC:nsenter ${guestNet} socat STDIO TCP\\:127.0.0.1\\:${port}`,
+      // nodelay on both legs: without it small SSH packets wait on Nagle behind the relay (~40 ms stalls).
+      `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork,nodelay`,
+      `EXEC:nsenter ${guestNet} socat STDIO TCP\\:127.0.0.1\\:${port}\\,nodelay`,
     ], path.join(stateDir, 'forward.log')));
     const mirror = aptMirror();
     if ((opts.aptRelay ?? true) && mirror) {
