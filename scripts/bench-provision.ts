@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { bootHost, cacheReady, ensureCache, stopOwnHosts, testhostUnavailableReason, type TestHost } from '../test/harness/testhost';
-import { nodelayForward, type Forward } from '../test/testhost/provision/forward';
 
 const ROOT = path.resolve(__dirname, '..');
 const LAUNCHER = path.join(ROOT, 'provision', 'run.cjs');
@@ -42,25 +41,22 @@ const median = (xs: number[]): number => {
 };
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 
-/** A booted host as the benchmark reaches it: through the harness's forwarder, or a nodelay one (default). */
+/** A booted host as the benchmark reaches it (the harness's loopback forwarder, TCP_NODELAY on both legs). */
 interface Target {
   host: TestHost;
   name: string;
   port: number;
   knownHostsLine: string;
   knownHostsPath: string;
-  fwd?: Forward;
 }
 
-async function target(host: TestHost, nodelay: boolean): Promise<Target> {
-  if (!nodelay) return { host, name: host.name, port: host.port, knownHostsLine: host.knownHostsLine, knownHostsPath: host.knownHostsPath };
-  const fwd = await nodelayForward(host);
-  return { host, name: host.name, port: fwd.port, knownHostsLine: fwd.knownHostsLine, knownHostsPath: fwd.knownHostsPath, fwd };
+function target(host: TestHost): Target {
+  return { host, name: host.name, port: host.port, knownHostsLine: host.knownHostsLine, knownHostsPath: host.knownHostsPath };
 }
 
-async function boot(n: number, nodelay: boolean): Promise<Target[]> {
+async function boot(n: number): Promise<Target[]> {
   const hosts = await Promise.all(Array.from({ length: n }, () => bootHost({ withDocker: false, waitForSystem: true })));
-  return Promise.all(hosts.map((h) => target(h, nodelay)));
+  return hosts.map(target);
 }
 
 function libInventory(dir: string, hosts: Target[]): string {
@@ -100,11 +96,8 @@ async function main(): Promise<number> {
       reps: { type: 'string', default: '3' },
       noops: { type: 'string', default: '5' },
       'keep-reports': { type: 'string' },
-      // default: through a TCP_NODELAY forwarder (see test/testhost/provision/forward.ts); --harness-forwarder: the harness's own
-      'harness-forwarder': { type: 'boolean', default: false },
     },
   });
-  const nodelay = !values['harness-forwarder'];
   const reps = Math.max(1, Number(values.reps));
   const noops = Math.max(1, Number(values.noops));
   const why = testhostUnavailableReason();
@@ -140,7 +133,7 @@ async function main(): Promise<number> {
   const t: Record<string, number[]> = { ansFirst: [], ansNoop: [], libFirst: [], libNoop: [], tsxNoop: [], single: [], par10: [], ssh1: [], ssh10: [] };
   try {
     for (let rep = 1; rep <= reps; rep++) {
-      const [ha, hl] = await boot(2, nodelay);
+      const [ha, hl] = await boot(2);
       const invA = ansibleInventory(dir, [ha]);
       const invL = libInventory(dir, [hl]);
       const a1 = await ansible(invA);
@@ -163,11 +156,10 @@ async function main(): Promise<number> {
       process.stderr.write(
         `rep ${rep}/${reps}: ansible first ${fmt(a1.ms)} no-op ${fmt(median(t.ansNoop!.slice(-noops)))} | library first ${fmt(l1.ms)} no-op ${fmt(median(t.libNoop!.slice(-noops)))} (tsx ${fmt(x.ms)})\n`,
       );
-      for (const x of [ha!, hl!]) x.fwd?.stop();
       await Promise.all([ha!.host.stop(), hl!.host.stop()]);
     }
 
-    const hosts = await boot(10, nodelay);
+    const hosts = await boot(10);
     const inv10 = libInventory(dir, hosts);
     const inv1 = libInventory(dir, [hosts[0]!]);
     check('library first run on 10 hosts', await lib(inv10), 'some');
@@ -202,7 +194,7 @@ async function main(): Promise<number> {
   ];
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`\n10-task playbook (2 directories, 5 files, 1 line, 1 user, 1 apt package); ${reps} fresh host pairs, ${noops} no-op runs each; load avg ${load}`);
-  console.log(`SSH path: ${nodelay ? 'loopback -> socat (TCP_NODELAY) -> guest sshd, for both tools' : "the harness's socat forwarder (no TCP_NODELAY), for both tools"}`);
+  console.log(`SSH path: loopback -> the harness's socat forwarder (TCP_NODELAY) -> guest sshd, for both tools`);
   console.log('| run | ansible-playbook 2.14 (median) | this library (median) | speedup | runs |');
   console.log('|---|---|---|---|---|');
   for (const [name, a, l] of rows) console.log(`| ${name} | ${fmt(median(a))} | ${fmt(median(l))} | ${(median(a) / median(l)).toFixed(1)}x | ${a.length} + ${l.length} |`);
