@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
 import { BACKUP_PREFIXES } from '../../modules/storage-prefixes';
+import { timerUnit } from '../../provision/tasks/timer';
 
 /** Where things live on the VPS. */
 export const PATHS = {
@@ -229,21 +230,9 @@ export function backupUnits(schedule: string): { service: string; timer: string 
     'TimeoutStartSec=2h',
     '',
   ].join('\n');
-  const timer = [
-    HEADER.trimEnd(),
-    '[Unit]',
-    'Description=Ziggie: nightly backup (timer)',
-    '',
-    '[Timer]',
-    `OnCalendar=${schedule}`,
-    'Persistent=true',
-    'RandomizedDelaySec=10min',
-    '',
-    '[Install]',
-    'WantedBy=timers.target',
-    '',
-  ].join('\n');
-  return { service, timer };
+  // The timer half is the engine's (provision/tasks/timer.ts); the service above needs more than its oneshot.
+  const timer = timerUnit({ unit: 'ziggie-backup', description: 'Ziggie: nightly backup', onCalendar: schedule, randomizedDelaySec: 600 });
+  return { service, timer: `${HEADER.trimEnd()}\n${timer}` };
 }
 
 /** fail2ban for sshd. The journal backend: Debian 12 / Ubuntu 24.04 have no /var/log/auth.log by default. */

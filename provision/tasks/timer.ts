@@ -24,19 +24,9 @@ function sdQuote(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$/g, '$$$$').replace(/%/g, '%%')}"`;
 }
 
-export function timerUnits(o: TimerOptions): { service: string; timer: string } {
-  const exec = Array.isArray(o.command) ? o.command.map(sdQuote).join(' ') : `/bin/sh -c ${sdQuote(o.command)}`;
-  const service = [
-    '[Unit]',
-    `Description=${o.description ?? o.unit}`,
-    '',
-    '[Service]',
-    'Type=oneshot',
-    ...(o.user ? [`User=${o.user}`] : []),
-    `ExecStart=${exec}`,
-    '',
-  ].join('\n');
-  const timer = [
+/** The `.timer` half alone, for a caller whose service needs more than a plain oneshot. */
+export function timerUnit(o: Pick<TimerOptions, 'unit' | 'onCalendar' | 'description' | 'persistent' | 'randomizedDelaySec'>): string {
+  return [
     '[Unit]',
     `Description=${o.description ?? o.unit} (timer)`,
     '',
@@ -49,7 +39,21 @@ export function timerUnits(o: TimerOptions): { service: string; timer: string } 
     'WantedBy=timers.target',
     '',
   ].join('\n');
-  return { service, timer };
+}
+
+export function timerUnits(o: TimerOptions): { service: string; timer: string } {
+  const exec = Array.isArray(o.command) ? o.command.map(sdQuote).join(' ') : `/bin/sh -c ${sdQuote(o.command)}`;
+  const service = [
+    '[Unit]',
+    `Description=${o.description ?? o.unit}`,
+    '',
+    '[Service]',
+    'Type=oneshot',
+    ...(o.user ? [`User=${o.user}`] : []),
+    `ExecStart=${exec}`,
+    '',
+  ].join('\n');
+  return { service, timer: timerUnit(o) };
 }
 
 export function timer(o: TimerOptions): Task[] {
