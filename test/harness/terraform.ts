@@ -129,7 +129,7 @@ function placeholderFor(name: string, expression: string): string {
   if (attribute.endsWith('arn')) return `arn:aws:iam::111122223333:role/offline-${type || 'placeholder'}`;
   const prefix: Record<string, string> = {
     aws_vpc: 'vpc', aws_subnet: 'subnet', aws_security_group: 'sg', aws_internet_gateway: 'igw',
-    aws_route_table: 'rtb', aws_instance: 'i', aws_launch_template: 'lt', aws_sns_topic: 'arn',
+    aws_route_table: 'rtb', aws_instance: 'i', aws_launch_template: 'lt',
   };
   return `${prefix[type] ?? 'offline'}-0123456789abcdef0`;
 }
