@@ -51,7 +51,7 @@ export class GpuStack extends ZiggieStack {
     super(scope, id, { config });
     const gpu = config.gpu;
     const names = ziggieNames(config);
-    const instanceArn = (instanceId: string) => this.arn('ec2', `instance/${instanceId}`);
+    const instanceArn = (instanceId: string) => names.arn('ec2', `instance/${instanceId}`);
 
     // --- the instance -------------------------------------------------------------------------------------
     const imageId = gpu.amiId ?? new DataAwsSsmParameter(this, 'ami', { name: gpu.amiSsmParameter }).value;

@@ -37,9 +37,4 @@ export class ZiggieStack extends TerraformStack {
       this.addOverride('terraform.backend.s3.use_lockfile', true);
     }
   }
-
-  /** `arn:aws:<service>:<region>:<account>:<resource>` for this stack's account and region. */
-  arn(service: string, resource: string, region: string = this.config.region): string {
-    return `arn:aws:${service}:${region}:${this.config.accountId}:${resource}`;
-  }
 }
