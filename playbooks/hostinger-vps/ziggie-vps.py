@@ -4,7 +4,10 @@
   ziggie-vps fetch-secrets [--service S]     Secrets Manager -> /run/ziggie/secrets/<service>.env (tmpfs, 0600)
   ziggie-vps backup [--dest URL]             pg_dumpall + backupPaths archives -> <dest>/<prefix>YYYY/MM/DD/...
   ziggie-vps list-backups [--date Y/M/D]     what a restore would find
-  ziggie-vps restore --date Y/M/D --yes [--service S] [--time HHMMSS] [--from URL] [--archive FILE]
+  ziggie-vps restore --date Y/M/D --yes [--service S] [--time HHMMSS] [--from URL] [--archive FILE [--sha256 H]]
+
+A restore takes only runs a backup wrote a manifest for (name, time, sha256), verifies every part against it and
+checks every archive member (files and directories only, nothing outside its path) before replacing anything.
 
 Why Python + botocore: Ubuntu ships python3 on every server image and python3-botocore in its archive (apt, signed,
 security updates), and botocore signs SigV4, reads the shared credentials file, retries and knows every region.
@@ -17,11 +20,14 @@ Settings: /etc/ziggie/vps.json (written by the playbook, no secrets). Credential
 AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_S3.
 """
 import argparse
+import copy
 import datetime
 import gzip
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -308,20 +314,91 @@ def dump_postgres(pg, out_path):
 
 def archive_paths(container, paths, out_path):
     """One .tar.gz holding every backup path of a container, members named by their absolute path (without
-    the leading /). `docker cp CONTAINER:PATH -` streams a tar: no tar binary is needed in the image."""
+    the leading /). `docker cp CONTAINER:PATH -` streams a tar: no tar binary is needed in the image.
+    Only regular files and directories are archived; returns the links and special files it left out."""
+    skipped = []
     with open(out_path, "wb") as raw, tarfile.open(fileobj=raw, mode="w|gz") as out:
         for path in paths:
             parent = os.path.dirname(path.rstrip("/")).lstrip("/")
             p = subprocess.Popen(["docker", "cp", "%s:%s" % (container, path), "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             with tarfile.open(fileobj=p.stdout, mode="r|") as src:
                 for m in src:
+                    if not (m.isreg() or m.isdir()):
+                        # restore takes regular files and directories only (see check_archive): say what is left out
+                        skipped.append("/" + (parent + "/" if parent else "") + m.name)
+                        continue
                     m.name = parent + "/" + m.name if parent else m.name
-                    if m.islnk():
-                        m.linkname = parent + "/" + m.linkname if parent else m.linkname
                     out.addfile(m, src.extractfile(m) if m.isreg() else None)
             err = p.stderr.read()
             if p.wait() != 0:
                 raise Fail("docker cp %s:%s failed: %s" % (container, path, err.decode("utf-8", "replace").strip()[-300:]))
+    return skipped
+
+
+# --- manifests: what a backup run wrote, so a restore takes exactly that ------------------------------------------
+
+MANIFEST = ".manifest.json"
+STAMP = re.compile(r"^\d{6}$")
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def part_key(prefix, day, svc, stamp, kind):
+    return "%s%s/%s-%s%s" % (prefix, day, svc, stamp, ".sql.gz" if kind == "sql" else ".tar.gz")
+
+
+def manifest_key(prefix, day, svc, stamp):
+    return "%s%s/%s-%s%s" % (prefix, day, svc, stamp, MANIFEST)
+
+
+def upload_part(store, prefix, day, stamp, svc, kind, path, now):
+    """The part, then its manifest (name, time, sha256, size): a manifest exists only for a finished upload."""
+    key = part_key(prefix, day, svc, stamp, kind)
+    store.put(key, path)
+    manifest = {
+        "version": 1, "service": svc, "kind": kind, "key": key,
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "sha256": sha256_file(path), "size": os.path.getsize(path),
+    }
+    mpath = path + MANIFEST
+    with open(mpath, "w") as f:
+        json.dump(manifest, f, sort_keys=True)
+    store.put(manifest_key(prefix, day, svc, stamp), mpath)
+    return key
+
+
+def read_manifest(store, mkey, work, prefix, day, svc, stamp, kind):
+    """A manifest, checked against the name it was found under: a manifest naming another object, service, day
+    or time is refused, not followed."""
+    local = os.path.join(work, "manifest-%s-%s.json" % (svc, stamp))
+    store.get(mkey, local)
+    if os.path.getsize(local) > 65536:
+        raise Fail("%s is not a manifest (too large)" % mkey)
+    try:
+        with open(local) as f:
+            m = json.load(f)
+    except ValueError:
+        raise Fail("%s is not a manifest (not JSON)" % mkey)
+    want = {"service": svc, "kind": kind, "key": part_key(prefix, day, svc, stamp, kind)}
+    if not isinstance(m, dict) or m.get("version") != 1 or any(m.get(k) != v for k, v in want.items()):
+        raise Fail("%s does not describe %s: refusing it (--time HHMMSS picks another run)" % (mkey, want["key"]))
+    if m.get("time", "")[:19] != "%sT%s:%s:%s" % (day.replace("/", "-"), stamp[0:2], stamp[2:4], stamp[4:6]):
+        raise Fail("%s: its time %r is not the time in its name: refusing it" % (mkey, m.get("time")))
+    if not re.match(r"^[0-9a-f]{64}$", str(m.get("sha256"))) or not isinstance(m.get("size"), int):
+        raise Fail("%s has no valid sha256/size: refusing it" % mkey)
+    return m
+
+
+def verify_part(local, manifest):
+    size, digest = os.path.getsize(local), sha256_file(local)
+    if size != manifest["size"] or digest != manifest["sha256"]:
+        raise Fail("%s does not match its manifest (sha256 %s…, manifest %s…): it changed after the backup wrote it; "
+                   "nothing was restored" % (manifest["key"], digest[:12], manifest["sha256"][:12]))
 
 
 def cmd_backup(args):
@@ -336,20 +413,21 @@ def cmd_backup(args):
     try:
         pg = b.get("postgres")
         if pg:
-            key = "%s%s/%s-%s.sql.gz" % (pg["prefix"], day, pg["service"], stamp)
             try:
                 path = os.path.join(work, "pg.sql.gz")
                 dump_postgres(pg, path)
-                store.put(key, path)
+                key = upload_part(store, pg["prefix"], day, stamp, pg["service"], "sql", path, now)
                 log("uploaded %s (%d bytes)" % (key, os.path.getsize(path)))
             except Exception as e:  # one part failing must not stop the others
                 failed.append("%s: %s" % (pg["service"], e))
         for a in b.get("archives", []):
-            key = "%s%s/%s-%s.tar.gz" % (a["prefix"], day, a["service"], stamp)
             try:
                 path = os.path.join(work, a["service"] + ".tar.gz")
-                archive_paths(a["container"], a["paths"], path)
-                store.put(key, path)
+                skipped = archive_paths(a["container"], a["paths"], path)
+                if skipped:
+                    log("%s: left out %d link(s)/special file(s) (restore takes files and directories only): %s"
+                        % (a["service"], len(skipped), ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")))
+                key = upload_part(store, a["prefix"], day, stamp, a["service"], "tar", path, now)
                 log("uploaded %s (%d bytes)" % (key, os.path.getsize(path)))
             except Exception as e:
                 failed.append("%s: %s" % (a["service"], e))
@@ -371,27 +449,42 @@ def backup_sets(cfg):
     return sets
 
 
-def find_backups(cfg, store, date, service=None, time=None):
-    """The newest object per service on `date` (or the one taken at `time`)."""
-    found = {}
+def find_backups(cfg, store, date, work, service=None, time=None):
+    """Per service, the newest run on `date` (or the one at `time`) that has a valid manifest, as
+    {service: (manifest, kind)}. Objects without a manifest are never candidates: a key planted to sort last
+    does not win. Returns (found, ignored), ignored = data objects no manifest names."""
+    found, ignored = {}, []
+    if time and not STAMP.match(time):
+        raise Fail("--time is HHMMSS, not %s" % time)
     for svc, (prefix, kind) in sorted(backup_sets(cfg).items()):
         if service and svc != service:
             continue
-        ext = ".sql.gz" if kind == "sql" else ".tar.gz"
-        keys = [k for k in store.list("%s%s/" % (prefix, date)) if os.path.basename(k).startswith(svc + "-") and k.endswith(ext)]
+        keys = store.list("%s%s/" % (prefix, date))
+        pat = re.compile(r"^%s-(\d{6})%s$" % (re.escape(svc), re.escape(MANIFEST)))
+        stamps = sorted((m.group(1) for m in (pat.match(os.path.basename(k)) for k in keys) if m), reverse=True)
+        named = {part_key(prefix, date, svc, st, kind) for st in stamps}
+        ignored += [k for k in keys if os.path.basename(k).startswith(svc + "-") and not k.endswith(MANIFEST) and k not in named]
         if time:
-            keys = [k for k in keys if os.path.basename(k) == "%s-%s%s" % (svc, time, ext)]
-        if keys:
-            found[svc] = (sorted(keys)[-1], kind)
-    return found
+            stamps = [st for st in stamps if st == time]
+        if stamps:
+            st = stamps[0]
+            found[svc] = (read_manifest(store, manifest_key(prefix, date, svc, st), work, prefix, date, svc, st, kind), kind)
+    return found, ignored
 
 
 def cmd_list(args):
     cfg = load_config()
     store = Store(cfg, args.source or cfg["backup"]["destination"])
     date = args.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y/%m/%d")
-    for svc, (key, _) in find_backups(cfg, store, date).items():
-        log("%s\t%s" % (svc, key))
+    work = tempfile.mkdtemp(prefix="ziggie-list-", dir=cfg["backup"].get("workDir", "/var/tmp"))
+    try:
+        found, ignored = find_backups(cfg, store, date.replace("-", "/"), work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for svc, (m, _) in found.items():
+        log("%s\t%s\t%s\tsha256:%s" % (svc, m["key"], m["time"], m["sha256"][:12]))
+    for k in ignored:
+        log("ignored (no manifest names it): %s" % k)
     return 0
 
 
@@ -403,44 +496,113 @@ def mount_source(container, path):
     return None
 
 
+KIND = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hard link", tarfile.CHRTYPE: "a character device",
+        tarfile.BLKTYPE: "a block device", tarfile.FIFOTYPE: "a FIFO"}
+
+
+def check_archive(t, archive):
+    """Every member of the archive, before anything is changed: only regular files and directories, each a
+    relative path with no `..`. A link, device or FIFO (or an odd name) anywhere refuses the whole archive."""
+    members, seen = t.getmembers(), set()
+    for m in members:
+        norm = "/".join(p for p in m.name.split("/") if p not in ("", "."))
+        if norm in seen:
+            raise Fail("refusing %s: %s appears twice" % (archive, m.name))
+        seen.add(norm)
+        what = None if m.isreg() or m.isdir() else KIND.get(m.type, "a special file (type %r)" % m.type)
+        parts = m.name.split("/")
+        if what:
+            raise Fail("refusing %s: %s is %s (a restore writes files and directories only)" % (archive, m.name, what))
+        if not m.name or m.name.startswith("/") or ".." in parts or "\0" in m.name:
+            raise Fail("refusing %s: member %r would resolve outside its backup path" % (archive, m.name))
+    return members
+
+
+def select(members, rel):
+    """The members under one backup path (`home/node/.n8n`), with names relative to it."""
+    out = []
+    for m in members:
+        name = "/".join(p for p in m.name.split("/") if p not in ("", "."))
+        if name == rel or name.startswith(rel + "/"):
+            out.append((name[len(rel):].lstrip("/"), m))
+    return out
+
+
+def extract_into(t, chosen, dest):
+    """Write checked members under `dest` (an emptied volume directory) without following any link: each parent
+    is resolved and must stay inside `dest`, files are created O_EXCL|O_NOFOLLOW. Owners are kept (numeric),
+    setuid/setgid/sticky bits are not."""
+    root = os.path.realpath(dest)
+    inside = lambda p: p == root or p.startswith(root + os.sep)  # noqa: E731
+    dirs = []
+    for name, m in sorted(chosen, key=lambda x: x[0]):
+        target = os.path.join(root, name) if name else root
+        parent = os.path.realpath(os.path.dirname(target)) if name else root
+        if not inside(parent) or not inside(os.path.normpath(target)):
+            raise Fail("member %s resolves outside %s" % (m.name, dest))
+        if m.isdir():
+            if name:
+                os.makedirs(target, mode=0o700, exist_ok=True)
+            if os.path.islink(target) or not inside(os.path.realpath(target)):
+                raise Fail("member %s resolves outside %s" % (m.name, dest))
+            dirs.append((target, m))
+            continue
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        if not inside(os.path.realpath(os.path.dirname(target))):
+            raise Fail("member %s resolves outside %s" % (m.name, dest))
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            shutil.copyfileobj(t.extractfile(m), f)
+            os.fchown(f.fileno(), m.uid, m.gid)
+            os.fchmod(f.fileno(), m.mode & 0o777)
+        os.utime(target, (m.mtime, m.mtime), follow_symlinks=False)
+    for target, m in reversed(dirs):  # deepest first, after their content is written
+        os.chown(target, m.uid, m.gid, follow_symlinks=False)
+        os.chmod(target, m.mode & 0o777)
+        os.utime(target, (m.mtime, m.mtime), follow_symlinks=False)
+
+
+def empty_dir(path):
+    for entry in os.listdir(path):
+        e = os.path.join(path, entry)
+        shutil.rmtree(e) if os.path.isdir(e) and not os.path.islink(e) else os.unlink(e)
+
+
 def restore_archive(a, archive):
     """Stop the container, replace each backup path's content with the archive's, start it again. A path that
-    is a volume or bind mount is emptied first (an exact restore); otherwise `docker cp` merges into it."""
-    was_running = container_running(a["container"])
-    if was_running:
-        docker(["stop", a["container"]], stdout=subprocess.DEVNULL, check=True)
-    try:
+    is a volume or bind mount is emptied first (an exact restore); otherwise `docker cp` merges into it. The
+    archive is checked whole before the container is touched."""
+    with tarfile.open(archive, "r:gz") as t:
+        members = check_archive(t, archive)
+        plan = []
         for path in a["paths"]:
             rel = path.strip("/")
-            parent = os.path.dirname(rel)
-            src = mount_source(a["container"], path)
-            with tarfile.open(archive, "r:gz") as t:
-                members = [m for m in t.getmembers() if m.name == rel or m.name.startswith(rel + "/")]
-                if not members:
-                    raise Fail("%s holds nothing under %s" % (archive, path))
-                for m in members:
-                    if m.name.startswith("/") or ".." in m.name.split("/"):
-                        raise Fail("unsafe member %s in %s" % (m.name, archive))
+            chosen = select(members, rel)
+            if not chosen:
+                raise Fail("%s holds nothing under %s" % (archive, path))
+            plan.append((path, rel, chosen))
+        was_running = container_running(a["container"])
+        if was_running:
+            docker(["stop", a["container"]], stdout=subprocess.DEVNULL, check=True)
+        try:
+            for path, rel, chosen in plan:
+                src = mount_source(a["container"], path)
                 if src:
-                    for entry in os.listdir(src):
-                        e = os.path.join(src, entry)
-                        shutil.rmtree(e) if os.path.isdir(e) and not os.path.islink(e) else os.unlink(e)
-                    for m in members:
-                        m.name = m.name[len(rel):].lstrip("/") or "."
-                        if m.islnk():
-                            m.linkname = m.linkname[len(rel):].lstrip("/")
-                    t.extractall(src, members=members, numeric_owner=True)
+                    empty_dir(src)
+                    extract_into(t, chosen, src)
                 else:
+                    parent = os.path.dirname(rel)
                     buf = io.BytesIO()
                     with tarfile.open(fileobj=buf, mode="w") as out:
-                        for m in members:
-                            m.name = m.name[len(parent):].lstrip("/") if parent else m.name
-                            out.addfile(m, t.extractfile(m) if m.isreg() else None)
+                        for name, m in chosen:
+                            c = copy.copy(m)
+                            c.name, c.mode = os.path.basename(rel) + ("/" + name if name else ""), m.mode & 0o777
+                            out.addfile(c, t.extractfile(m) if m.isreg() else None)
                     docker(["cp", "-a", "-", "%s:/%s" % (a["container"], parent)], input=buf.getvalue(), check=True)
-            log("restored %s:%s" % (a["container"], path))
-    finally:
-        if was_running:
-            docker(["start", a["container"]], stdout=subprocess.DEVNULL, check=True)
+                log("restored %s:%s" % (a["container"], path))
+        finally:
+            if was_running:
+                docker(["start", a["container"]], stdout=subprocess.DEVNULL, check=True)
 
 
 def restore_postgres(pg, dump):
@@ -456,6 +618,8 @@ def restore_postgres(pg, dump):
 
 
 def cmd_restore(args):
+    """Fetch every part, verify each against its manifest (and each archive's members), then restore: a part
+    that fails a check stops the restore before anything is replaced."""
     cfg = load_config()
     b = cfg["backup"]
     if not args.yes:
@@ -465,28 +629,42 @@ def cmd_restore(args):
     work = tempfile.mkdtemp(prefix="ziggie-restore-", dir=b.get("workDir", "/var/tmp"))
     os.chmod(work, 0o700)
     try:
+        parts = []
         if args.archive:
             if not args.service:
                 raise Fail("--archive needs --service")
-            todo = {args.service: (None, "sql" if pg and pg["service"] == args.service else "tar")}
+            kind = "sql" if pg and pg["service"] == args.service else "tar"
+            if args.sha256 and sha256_file(args.archive) != args.sha256.lower():
+                raise Fail("%s does not have sha256 %s: nothing was restored" % (args.archive, args.sha256))
+            parts.append((args.service, kind, args.archive))
         else:
             if not args.date:
                 raise Fail("--date YYYY/MM/DD is required (list-backups shows what exists)")
             store = Store(cfg, args.source or b["destination"])
-            todo = find_backups(cfg, store, args.date.replace("-", "/"), args.service, args.time)
+            todo, ignored = find_backups(cfg, store, args.date.replace("-", "/"), work, args.service, args.time)
+            for k in ignored:
+                log("ignored (no manifest names it): %s" % k)
             if not todo:
-                raise Fail("no backup for %s on %s" % (args.service or "any service", args.date))
-        for svc, (key, kind) in sorted(todo.items()):
-            local = args.archive or os.path.join(work, os.path.basename(key))
-            if key:
-                store.get(key, local)
-                log("fetched %s" % key)
+                raise Fail("no backup with a manifest for %s on %s" % (args.service or "any service", args.date))
+            for svc, (manifest, kind) in sorted(todo.items()):
+                local = os.path.join(work, os.path.basename(manifest["key"]))
+                store.get(manifest["key"], local)
+                verify_part(local, manifest)
+                log("fetched %s (sha256 %s… verified)" % (manifest["key"], manifest["sha256"][:12]))
+                parts.append((svc, kind, local))
+        for svc, kind, local in parts:
+            if kind == "tar":
+                if svc not in archives:
+                    raise Fail("%s has no backup paths configured" % svc)
+                with tarfile.open(local, "r:gz") as t:
+                    check_archive(t, local)
+            elif not pg:
+                raise Fail("%s: no postgres service is configured" % svc)
+        for svc, kind, local in parts:
             if kind == "sql":
                 restore_postgres(pg, local)
-            elif svc in archives:
-                restore_archive(archives[svc], local)
             else:
-                raise Fail("%s has no backup paths configured" % svc)
+                restore_archive(archives[svc], local)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
@@ -511,6 +689,7 @@ def main(argv):
     rs.add_argument("--service", help="one service (default: every service with a backup that day)")
     rs.add_argument("--from", dest="source", help="s3://bucket or file:///dir (default: the backup destination)")
     rs.add_argument("--archive", help="a local archive or dump instead of the destination (needs --service)")
+    rs.add_argument("--sha256", help="with --archive: refuse the file unless it has this sha256 (its manifest's)")
     rs.add_argument("--credentials", help="a shared-credentials file that may read the backups (the VPS's own key only writes)")
     rs.add_argument("--yes", action="store_true", help="really replace live data")
     args = ap.parse_args(argv)
