@@ -1,5 +1,5 @@
 #!/bin/bash
-# Machine packages the testhost harness (test/harness/testhost*) needs, on Debian bookworm, as root:
+# Machine packages the testhost harness (testhost/) needs, on Debian bookworm, as root:
 # debootstrap builds the cached rootfs, systemd-nspawn boots hosts, socat forwards ssh and the guests' apt,
 # nsenter/unshare/flock come with util-linux, ssh/ssh-keygen with openssh-client.
 # Idempotent and quick: apt-get runs only when something is missing.

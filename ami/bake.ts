@@ -21,7 +21,8 @@ import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-s
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import ipaddr from 'ipaddr.js';
 import type { ZiggieConfig } from '../config/schema';
-import { ziggieNames } from '../modules/names';
+import { awsErrorCode } from '../shared/aws-errors';
+import { ziggieNames } from '../shared/names';
 import { CleanupStack, type CleanupFailure } from './cleanup';
 import { ed25519Fingerprint } from './hostkey';
 import { Progress, type PhaseTiming } from './progress';
@@ -152,11 +153,6 @@ export class BakeError extends Error {
 
 export const toTags = (rec: Record<string, string>): Tag[] => Object.entries(rec).map(([Key, Value]) => ({ Key, Value }));
 
-export function awsErrorName(e: unknown): string | undefined {
-  const err = e as { name?: string; Code?: string; code?: string } | null;
-  return err?.name ?? err?.Code ?? err?.code;
-}
-
 /** AMI names: 3-128 of [A-Za-z0-9 ()[]./'@_-]. */
 export function imageName(ref: string, at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
@@ -196,7 +192,7 @@ export async function bakeAmi(deps: BakeDeps, opts: BakeOptions): Promise<BakeRe
       const r = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
       return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
     } catch (e) {
-      if (awsErrorName(e) === 'InvalidInstanceID.NotFound') return []; // not visible yet (eventual consistency)
+      if (awsErrorCode(e) === 'InvalidInstanceID.NotFound') return []; // not visible yet (eventual consistency)
       throw e;
     }
   };
@@ -309,8 +305,8 @@ export async function bakeAmi(deps: BakeDeps, opts: BakeOptions): Promise<BakeRe
             return true;
           } catch (e) {
             // the terminated builder's network interface takes a little while to let go of the group
-            if (awsErrorName(e) === 'DependencyViolation') return undefined;
-            if (awsErrorName(e) === 'InvalidGroup.NotFound') return true;
+            if (awsErrorCode(e) === 'DependencyViolation') return undefined;
+            if (awsErrorCode(e) === 'InvalidGroup.NotFound') return true;
             throw e;
           }
         }, pollOpts(`security group ${id} released`, POLL_MS.securityGroup, timeouts.securityGroupRelease, false));
@@ -390,7 +386,7 @@ export async function bakeAmi(deps: BakeDeps, opts: BakeOptions): Promise<BakeRe
             out = await ec2.send(new GetConsoleOutputCommand({ InstanceId: launched, ...(latest ? { Latest: true } : {}) }));
           } catch (e) {
             // Latest is for Nitro instances only; older types (p3) serve the buffered output
-            if (!latest || awsErrorName(e) !== 'UnsupportedOperation') throw e;
+            if (!latest || awsErrorCode(e) !== 'UnsupportedOperation') throw e;
             latest = false;
             return undefined;
           }
@@ -580,7 +576,7 @@ export async function sweep(deps: Pick<BakeDeps, 'ec2' | 'ssm' | 'sleep' | 'now'
           await ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.GroupId }));
           return true;
         } catch (e) {
-          if (awsErrorName(e) === 'DependencyViolation') return undefined;
+          if (awsErrorCode(e) === 'DependencyViolation') return undefined;
           throw e;
         }
       }, { what: `security group ${g.GroupId} released`, intervalMs: POLL_MS.securityGroup, timeoutMs: timeouts.securityGroupRelease, sleep: deps.sleep, now: deps.now }).then(() => undefined));
@@ -595,7 +591,7 @@ export async function sweep(deps: Pick<BakeDeps, 'ec2' | 'ssm' | 'sleep' | 'now'
   try {
     published = (await ssm.send(new GetParameterCommand({ Name: opts.config.gpu.amiSsmParameter }))).Parameter?.Value;
   } catch (e) {
-    if (awsErrorName(e) !== 'ParameterNotFound') throw e;
+    if (awsErrorCode(e) !== 'ParameterNotFound') throw e;
   }
   const images = ((await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: byTag('image-unpublished') }))).Images ?? [])
     .filter((i) => i.ImageId !== published);

@@ -1,5 +1,5 @@
 import type { UsageScenario, ZiggieConfig } from '../config/schema';
-import type { SynthesizedStack } from '../stacks/terraform-json';
+import type { SynthesizedStack } from '../shared/terraform-json';
 import { type Inventory, inventoryOf } from './inventory';
 import { type PriceBook, priceBook } from './prices';
 

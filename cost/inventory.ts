@@ -1,5 +1,5 @@
 import type { ZiggieConfig } from '../config/schema';
-import { resourcesOf, type SynthesizedStack, type TerraformResource } from '../stacks/terraform-json';
+import { resourcesOf, type SynthesizedStack, type TerraformResource } from '../shared/terraform-json';
 
 /** What the bill depends on, counted from the synthesized Terraform (or projected from the config). */
 export interface Inventory {

@@ -1,5 +1,5 @@
 import type { UsageScenario, ZiggieConfig } from '../config/schema';
-import type { SynthesizedStack } from '../stacks/terraform-json';
+import type { SynthesizedStack } from '../shared/terraform-json';
 import { type CostEstimate, type CostLineId, estimateInventory, formatDelta, formatUsd } from './estimate';
 import { inventoryOf, projectedInventory, withProjection } from './inventory';
 import { priceBook } from './prices';

@@ -11,7 +11,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { type PolicyStatement, policyDocument } from './policy';
+import { type PolicyStatement, policyDocument } from '../shared/iam-policy';
 
 /** One lifecycle rule, in days. Every rule also aborts incomplete multipart uploads after 7 days. */
 export interface BucketLifecycleRule {

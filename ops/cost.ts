@@ -6,8 +6,8 @@
 import { DescribeBudgetCommand, type BudgetsClient } from '@aws-sdk/client-budgets';
 import { GetCostAndUsageCommand, GetCostForecastCommand, type CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { ZiggieConfig } from '../config/schema';
-import { ziggieNames } from '../modules/names';
-import { awsErrorCode } from './gpu/control';
+import { ziggieNames } from '../shared/names';
+import { awsErrorCode } from '../shared/aws-errors';
 
 export interface CostReport {
   month: string;

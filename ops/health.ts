@@ -10,7 +10,7 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { ZiggieConfig } from '../config/schema';
 import type { AuditLog } from './audit/audit';
 import { explainAwsError } from './aws/errors';
-import type { GpuControl } from './gpu/control';
+import type { GpuControl } from '../gpu-control/control';
 import { HostingerApiError, type HostingerClient } from './hostinger/client';
 import { withBreaker } from './resilience/breaker';
 

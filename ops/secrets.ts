@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { ZiggieConfig } from '../config/schema';
 import type { AuditLog } from './audit/audit';
-import { awsErrorCode } from './gpu/control';
+import { awsErrorCode } from '../shared/aws-errors';
 
 export type SecretStatus = 'set' | 'empty' | 'missing' | 'unlisted';
 

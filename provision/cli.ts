@@ -2,7 +2,7 @@
  * The command line every playbook script shares:
  *
  *   // playbooks/site.ts
- *   import { definePlaybook, main } from '../provision';
+ *   import { definePlaybook, main } from './';
  *   const site = definePlaybook({ name: 'site', tasks: () => [...] });
  *   main(site);     // parses --inventory --check --diff --limit --tags --skip-tags --forks ... and runs it
  *

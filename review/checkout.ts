@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { readSynthesized } from '../stacks/synth';
-import type { SynthesizedStack } from '../stacks/terraform-json';
+import type { SynthesizedStack } from '../shared/terraform-json';
 
 const run = promisify(execFile);
 

@@ -1,11 +1,11 @@
-import { runGuardrails } from '../modules/guardrails';
-import type { Finding, GuardrailReport } from '../modules/guardrails/types';
-import type { SynthesizedStack } from '../stacks/terraform-json';
+import { runGuardrails } from '../guardrails';
+import type { Finding, GuardrailReport } from '../guardrails/types';
+import type { SynthesizedStack } from '../shared/terraform-json';
 import type { GuardrailDiff } from './types';
 
 export type RunGuardrails = (stacks: SynthesizedStack[]) => GuardrailReport;
 
-/** The project's guardrails (modules/guardrails) with its documented suppressions, as the review runs them. */
+/** The project's guardrails (guardrails) with its documented suppressions, as the review runs them. */
 export function loadGuardrails(): { run?: RunGuardrails; reason?: string } {
   return { run: (stacks) => runGuardrails(stacks) };
 }

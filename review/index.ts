@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load';
 import type { ZiggieConfig } from '../config/schema';
 import { diffEstimates, estimateStacks, scenarioNamed } from '../cost/estimate';
-import type { SynthesizedStack } from '../stacks/terraform-json';
+import type { SynthesizedStack } from '../shared/terraform-json';
 import { checkoutBase, configFor, git, synthCheckout } from './checkout';
 import { diffGuardrails, loadGuardrails, type RunGuardrails } from './guardrails';
 import { readPlanFile, summarizePlan } from './plan';
@@ -26,7 +26,7 @@ export interface ReviewOptions {
   readonly freeTier?: boolean;
   /** Leave head unsynthesized (a plan-only review). */
   readonly skipSynth?: boolean;
-  /** Injected guardrails (tests); default: modules/guardrails' runGuardrails when present. */
+  /** Injected guardrails (tests); default: guardrails' runGuardrails when present. */
   readonly guardrails?: RunGuardrails | null;
   readonly env?: NodeJS.ProcessEnv;
 }

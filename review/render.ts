@@ -1,5 +1,5 @@
 import { formatDelta, formatUsd } from '../cost/estimate';
-import type { Finding } from '../modules/guardrails/types';
+import type { Finding } from '../guardrails/types';
 import type { Action, AttributeChange, ResourceChange, Review, RiskFlag, StackChanges } from './types';
 
 /** The hidden marker the workflow finds its comment by. */

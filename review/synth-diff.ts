@@ -1,4 +1,4 @@
-import { resourcesOf, type SynthesizedStack, type TerraformResource } from '../stacks/terraform-json';
+import { resourcesOf, type SynthesizedStack, type TerraformResource } from '../shared/terraform-json';
 import { diffAttributes, displayValue } from './attributes';
 import { MASK } from './mask';
 import { forcesReplacement } from './replacement';

@@ -1,5 +1,5 @@
 import type { CostDiff, CostEstimate } from '../cost/estimate';
-import type { Finding } from '../modules/guardrails/types';
+import type { Finding } from '../guardrails/types';
 
 /** What happens to a resource: Terraform's own action names, `replace` for delete+create in either order. */
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'read' | 'no-op' | 'forget';
@@ -69,7 +69,7 @@ export interface RiskFlag {
 }
 
 export interface GuardrailDiff {
-  /** False until modules/guardrails exports runGuardrails (or when it threw): `reason` says why. */
+  /** False until guardrails exports runGuardrails (or when it threw): `reason` says why. */
   readonly available: boolean;
   readonly reason?: string;
   /** Unsuppressed failures at head that base did not have. */

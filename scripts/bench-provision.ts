@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bootHost, cacheReady, ensureCache, stopOwnHosts, testhostUnavailableReason, type TestHost } from '../test/harness/testhost';
+import { bootHost, cacheReady, ensureCache, stopOwnHosts, testhostUnavailableReason, type TestHost } from '../testhost';
 
 const ROOT = path.resolve(__dirname, '..');
 const LAUNCHER = path.join(ROOT, 'provision', 'run.cjs');

@@ -2,10 +2,10 @@
 import { loadConfigOrExit } from '../config/cli';
 import { configPath } from '../config/load';
 import { synthesize } from '../stacks/synth';
-import { resourcesOf } from '../stacks/terraform-json';
+import { resourcesOf } from '../shared/terraform-json';
 import { formatResourceSummary } from './lib/summary';
 import { estimateStacks } from '../cost/estimate';
-import { formatGuardrailReport, runGuardrails } from '../modules/guardrails';
+import { formatGuardrailReport, runGuardrails } from '../guardrails';
 
 const file = configPath();
 const config = loadConfigOrExit(file);
@@ -21,7 +21,7 @@ const result: Record<string, string | number> = { stacks: stacks.length, resourc
 const cost = estimateStacks(stacks, config); // the config's default scenario (cost/, docs/cost.md)
 console.log(`monthly cost, scenario ${cost.scenario.name}: $${cost.totalUsd.toFixed(2)} (${cost.lines.map((l) => `${l.label} $${l.monthlyUsd.toFixed(2)}`).join(', ')})\n`);
 result.monthly_usd = cost.totalUsd.toFixed(2);
-const guardrails = runGuardrails(stacks); // modules/guardrails, suppressions with reasons in suppressions.ts
+const guardrails = runGuardrails(stacks); // guardrails, suppressions with reasons in suppressions.ts
 console.log(`${formatGuardrailReport(guardrails)}\n`);
 result.guardrail_failures = guardrails.failures.length;
 console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import {
   bootHost, cachePaths, ensureCache, listHosts, pruneCache, stopAll, stopHost, testhostUnavailableReason,
-} from '../test/harness/testhost';
+} from '../testhost';
 
 const USAGE = `usage: npm run testhost -- up [--port N] [--name NAME] [--no-docker] [--no-apt-relay] [--wait] [--json]
                             | down [--name NAME | --all] | status | build [--prune]`;

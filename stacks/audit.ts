@@ -3,7 +3,7 @@ import { TerraformOutput } from 'cdktf';
 import { Cloudtrail } from '@cdktf/provider-aws/lib/cloudtrail';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import type { ZiggieConfig } from '../config/schema';
-import { ziggieNames } from '../modules/names';
+import { ziggieNames } from '../shared/names';
 import { PrivateBucket } from '../modules/private-bucket';
 import { ZiggieStack } from './ziggie-stack';
 

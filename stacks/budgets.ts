@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { BudgetsBudget, type BudgetsBudgetNotification } from '@cdktf/provider-aws/lib/budgets-budget';
 import type { ZiggieConfig } from '../config/schema';
-import { ziggieNames } from '../modules/names';
+import { ziggieNames } from '../shared/names';
 import { ZiggieStack } from './ziggie-stack';
 
 /** AWS Budgets allows at most five notifications per budget. */

@@ -22,11 +22,11 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import type { ZiggieConfig } from '../config/schema';
-import { bundleLambda } from '../modules/gpu/lambda-bundle';
+import { bundleLambda } from '../lambda/bundle';
 import { idleAlarmSpecs } from '../modules/gpu/idle-alarms';
-import { GPU_NAME, GPU_ROLE_TAG } from '../modules/gpu/signals';
-import { ziggieNames } from '../modules/names';
-import { assumeRolePolicy, policyDocument } from '../modules/policy';
+import { GPU_NAME, GPU_ROLE_TAG } from '../shared/gpu-signals';
+import { ziggieNames } from '../shared/names';
+import { assumeRolePolicy, policyDocument } from '../shared/iam-policy';
 import { ZiggieStack } from './ziggie-stack';
 
 export interface GpuNetwork {

@@ -4,9 +4,9 @@ import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamUser } from '@cdktf/provider-aws/lib/iam-user';
 import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
 import type { ZiggieConfig } from '../config/schema';
-import { secretArnPattern, ziggieNames } from '../modules/names';
-import { type PolicyStatement, policyDocument } from '../modules/policy';
-import { BACKUP_PREFIXES } from '../modules/storage-prefixes';
+import { secretArnPattern, ziggieNames } from '../shared/names';
+import { type PolicyStatement, policyDocument } from '../shared/iam-policy';
+import { BACKUP_PREFIXES } from '../shared/storage-prefixes';
 import { ZiggieStack } from './ziggie-stack';
 
 /**

@@ -16,8 +16,8 @@ import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { ZiggieConfig } from '../config/schema';
-import { type ZiggieNames, ziggieNames } from '../modules/names';
-import { assumeRolePolicy, policyDocument } from '../modules/policy';
+import { type ZiggieNames, ziggieNames } from '../shared/names';
+import { assumeRolePolicy, policyDocument } from '../shared/iam-policy';
 import { ZiggieStack } from './ziggie-stack';
 
 /**

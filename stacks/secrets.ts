@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import type { ZiggieConfig } from '../config/schema';
-import { constructId } from '../modules/names';
+import { constructId } from '../shared/names';
 import { ZiggieStack } from './ziggie-stack';
 
 /**

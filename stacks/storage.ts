@@ -4,7 +4,7 @@ import { CloudfrontDistribution } from '@cdktf/provider-aws/lib/cloudfront-distr
 import { CloudfrontOriginAccessControl } from '@cdktf/provider-aws/lib/cloudfront-origin-access-control';
 import { CloudfrontResponseHeadersPolicy } from '@cdktf/provider-aws/lib/cloudfront-response-headers-policy';
 import type { ZiggieConfig } from '../config/schema';
-import { ziggieNames } from '../modules/names';
+import { ziggieNames } from '../shared/names';
 import { PrivateBucket } from '../modules/private-bucket';
 import { ZiggieStack } from './ziggie-stack';
 
@@ -21,14 +21,14 @@ export interface StorageStackOptions {
   /**
    * Without it the distribution uses the default *.cloudfront.net certificate, for which AWS forces the minimum
    * viewer protocol to TLSv1 (guardrail CLOUDFRONT-MIN-TLS, suppressed with that reason in
-   * modules/guardrails/suppressions.ts). With it: SNI and TLSv1.2_2021.
+   * guardrails/suppressions.ts). With it: SNI and TLSv1.2_2021.
    */
   readonly certificate?: CdnCertificate;
 }
 
 /**
  * `assets`: private, served only through CloudFront with Origin Access Control; `backups`: private, to Glacier
- * after N days and deleted after M. Both versioned, SSE, TLS-only. Prefixes: modules/storage-prefixes.ts.
+ * after N days and deleted after M. Both versioned, SSE, TLS-only. Prefixes: shared/storage-prefixes.ts.
  */
 export class StorageStack extends ZiggieStack {
   readonly assets: PrivateBucket;

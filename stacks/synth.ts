@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ZiggieConfig } from '../config/schema';
 import { buildApp } from './app';
-import { readTerraformJson, type SynthesizedStack } from './terraform-json';
+import { readTerraformJson, type SynthesizedStack } from '../shared/terraform-json';
 
 /** Synthesize every stack into `outdir/stacks/<stack>/cdk.tf.json` and read the results back. */
 export function synthesize(config: ZiggieConfig, outdir = 'cdktf.out'): SynthesizedStack[] {

@@ -1,12 +1,12 @@
 /**
  * gpu-control: start / stop / status for the ComfyUI GPU, called by n8n through a Function URL (SigV4), by
  * EventBridge when the idle composite alarm fires or Spot warns of an interruption, and by EventBridge Scheduler
- * to enforce the max-runtime cap. The decisions live in ops/gpu/control.ts, shared with `ziggie gpu`.
+ * to enforce the max-runtime cap. The decisions live in gpu-control/control.ts, shared with `ziggie gpu`.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { createGpuControl, type GpuAnswer, type GpuControl } from '../../ops/gpu/control';
-import { heartbeatProbe } from './heartbeat';
+import { createGpuControl, type GpuAnswer, type GpuControl } from '../../gpu-control/control';
+import { heartbeatProbe } from '../../gpu-control/heartbeat';
 import { type GpuRequest, parseRequest } from './request';
 
 export interface HandlerEnv {

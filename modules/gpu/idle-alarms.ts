@@ -1,4 +1,4 @@
-import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from './signals';
+import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../shared/gpu-signals';
 
 export interface IdleAlarmSpec {
   readonly key: 'cpu' | 'gpu' | 'queue';

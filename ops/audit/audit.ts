@@ -19,7 +19,7 @@ import {
   type CloudWatchLogsClient,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { awsErrorCode } from '../gpu/control';
+import { awsErrorCode } from '../../shared/aws-errors';
 
 export type AuditResult = 'ok' | 'no-change' | 'error';
 

@@ -2,7 +2,8 @@
  * AWS errors → one line that says what happened and what to do next. Used by the CLI's top-level handler so a
  * failure never ends in a stack trace.
  */
-import { awsErrorCode, CAPACITY_HINTS } from '../gpu/control';
+import { awsErrorCode } from '../../shared/aws-errors';
+import { CAPACITY_HINTS } from '../../gpu-control/control';
 
 const ACCESS_DENIED = new Set([
   'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedException', 'AuthorizationError',

@@ -10,7 +10,7 @@ import type { AuditRecord } from '../audit/audit';
 import { explainAwsError } from '../aws/errors';
 import { costReport } from '../cost';
 import { opsContext, type OpsContext } from '../context';
-import type { GpuAnswer, GpuControl } from '../gpu/control';
+import type { GpuAnswer, GpuControl } from '../../gpu-control/control';
 import { gpuControlFor, waitUntilReady } from '../gpu/service';
 import { healthChecks, runChecks, systemSsh, type RemoteRun } from '../health';
 import { HostingerApiError } from '../hostinger/client';

@@ -6,8 +6,8 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ZiggieConfig } from '../../config/schema';
 import { priceBook } from '../../cost/prices';
-import { heartbeatProbe } from '../../lambda/gpu-control/heartbeat';
-import { createGpuControl, latestSpotPrice, type Ec2Like, type FetchLike, type GpuAnswer, type GpuControl, type GpuRates } from './control';
+import { heartbeatProbe } from '../../gpu-control/heartbeat';
+import { createGpuControl, latestSpotPrice, type Ec2Like, type FetchLike, type GpuAnswer, type GpuControl, type GpuRates } from '../../gpu-control/control';
 
 /** The first probe that says "up" wins. */
 export function eitherProbe(...probes: FetchLike[]): FetchLike {

@@ -1,7 +1,7 @@
 /** The Hostinger API token: HOSTINGER_API_TOKEN from the environment, else the Secrets Manager secret. */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { explainAwsError } from '../aws/errors';
-import { awsErrorCode } from '../gpu/control';
+import { awsErrorCode } from '../../shared/aws-errors';
 
 export class MissingTokenError extends Error {
   constructor(secretId: string, why: string) {

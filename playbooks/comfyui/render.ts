@@ -4,7 +4,7 @@
  * check the contract with the GPU stack without a host.
  */
 import path from 'node:path';
-import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../modules/gpu/signals';
+import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../shared/gpu-signals';
 
 /** The watchdog script shipped to /usr/local/bin/comfyui-watchdog (Python 3 standard library only). */
 export const WATCHDOG_SCRIPT = path.join(__dirname, 'comfyui-watchdog.py');
@@ -93,7 +93,7 @@ export interface WatchdogConfigOptions {
   overrides?: Record<string, unknown>;
 }
 
-/** /etc/ziggie/comfyui-watchdog.json: the contract values come from modules/gpu/signals.ts, never retyped. */
+/** /etc/ziggie/comfyui-watchdog.json: the contract values come from shared/gpu-signals.ts, never retyped. */
 export function watchdogConfig(o: WatchdogConfigOptions) {
   return {
     comfyui_url: `http://127.0.0.1:${o.comfyuiPort}`,

@@ -9,7 +9,7 @@
  */
 import { stringify } from 'yaml';
 import type { ZiggieConfig } from '../../config/schema';
-import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../modules/gpu/signals';
+import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../shared/gpu-signals';
 
 export const DATASOURCE_UID = 'ziggie-cloudwatch';
 export const DASHBOARD_UID = 'ziggie-overview';

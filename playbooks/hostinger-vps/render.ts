@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
-import { BACKUP_PREFIXES } from '../../modules/storage-prefixes';
+import { BACKUP_PREFIXES } from '../../shared/storage-prefixes';
 import { timerUnit } from '../../provision/tasks/timer';
 
 /** Where things live on the VPS. */
@@ -64,7 +64,7 @@ export function backupPrefix(c: ContainerConfig): string {
   const p = byName[c.name];
   if (!p) {
     throw new Error(`containers.${c.name}.backupPaths: no backup prefix for "${c.name}" (the VPS may write only under ` +
-      `${Object.values(BACKUP_PREFIXES).join(', ')}): add one to modules/storage-prefixes.ts and the IAM stack`);
+      `${Object.values(BACKUP_PREFIXES).join(', ')}): add one to shared/storage-prefixes.ts and the IAM stack`);
   }
   return p;
 }

@@ -1,4 +1,4 @@
-import { resourcesOf, type SynthesizedStack } from '../../stacks/terraform-json';
+import { resourcesOf, type SynthesizedStack } from '../../shared/terraform-json';
 
 /** Stacks with their resource counts by type, as an aligned plain-text table. */
 export function formatResourceSummary(stacks: SynthesizedStack[]): string {

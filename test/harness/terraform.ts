@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { SynthesizedStack, TerraformJson } from '../../stacks/terraform-json';
+import type { SynthesizedStack, TerraformJson } from '../../shared/terraform-json';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');

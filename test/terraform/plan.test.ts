@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/load';
 import { synthesize } from '../../stacks/synth';
-import { resourcesOf, type SynthesizedStack } from '../../stacks/terraform-json';
+import { resourcesOf, type SynthesizedStack } from '../../shared/terraform-json';
 import { type OfflinePlan, planAllOffline, terraformUnavailableReason } from '../harness/terraform';
 import { describeTier } from '../support/tier';
 import { filesUnder } from '../unit/stacks/helpers';

@@ -18,7 +18,7 @@ import { summarizePlan, type PlanJson } from '../../review/plan';
 import { renderMarkdown } from '../../review/render';
 import type { Review } from '../../review/types';
 import { synthesize } from '../../stacks/synth';
-import { resourcesOf, type SynthesizedStack, type TerraformJson } from '../../stacks/terraform-json';
+import { resourcesOf, type SynthesizedStack, type TerraformJson } from '../../shared/terraform-json';
 import { offlineCopy, offlineEnv, TERRAFORM, terraformUnavailableReason, WORK_ROOT } from '../harness/terraform';
 import { describeTier } from '../support/tier';
 

@@ -12,7 +12,7 @@ import { comfyuiAmiPlaybook, varsFromConfig, type ComfyAmiVars } from '../../pla
 import { parseInventory } from '../../provision/inventory';
 import { MemoryOutput } from '../../provision/output';
 import { runPlaybook, type RunReport } from '../../provision/runner';
-import { COMFYUI_QUEUE_METRIC } from '../../modules/gpu/signals';
+import { COMFYUI_QUEUE_METRIC } from '../../shared/gpu-signals';
 import { remoteDeps } from '../../ami/remote';
 import type { BuilderTarget } from '../../ami/bake';
 

@@ -8,7 +8,7 @@ import { ed25519Fingerprint, parseConsoleFingerprints } from '../../../ami/hostk
 import { Progress, formatMs } from '../../../ami/progress';
 import { builderInventory, writeKeyFile } from '../../../ami/remote';
 import { InterruptedError, WaitTimeoutError, poll, raceInterrupt, realSleep } from '../../../ami/wait';
-import { GPU_UTILIZATION_METRIC } from '../../../modules/gpu/signals';
+import { GPU_UTILIZATION_METRIC } from '../../../shared/gpu-signals';
 import {
   comfyAmiVarsSchema, comfyuiAmiPlaybook, comfyuiTasks, playbookHash, sealPlaybook, splitArgs, varsFromConfig,
 } from '../../../playbooks/comfyui-ami';

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { COMFYUI_QUEUE_METRIC, IDLE_THRESHOLDS } from '../../../modules/gpu/signals';
+import { COMFYUI_QUEUE_METRIC, IDLE_THRESHOLDS } from '../../../shared/gpu-signals';
 import { WATCHDOG_SCRIPT, watchdogConfig } from '../../../playbooks/comfyui/render';
 
 const run = promisify(execFile);
@@ -216,7 +216,7 @@ describe('the watchdog, run as the timer runs it', () => {
     }
   });
 
-  test('the rendered config carries the contract from modules/gpu/signals.ts', () => {
+  test('the rendered config carries the contract from shared/gpu-signals.ts', () => {
     const cfg = watchdogConfig({ comfyuiPort: 8188, idleMinutes: 15 });
     expect(cfg).toMatchObject({
       comfyui_url: 'http://127.0.0.1:8188',

@@ -4,7 +4,7 @@ import { diffEstimates, estimateInventory, estimateStacks, formatDelta } from '.
 import { inventoryOf, projectedInventory, withProjection } from '../../../cost/inventory';
 import { priceBook } from '../../../cost/prices';
 import euNorth1 from '../../../cost/prices.eu-north-1.json';
-import type { TerraformJson } from '../../../stacks/terraform-json';
+import type { TerraformJson } from '../../../shared/terraform-json';
 
 const config = loadConfig();
 const moderate: UsageScenario = { name: 'moderate', gpuHoursPerDay: 4, gpuPurchase: 'spot', s3StorageGb: 100, cloudfrontGbOut: 50, lambdaInvocationsPerMonth: 50_000, logsGbPerMonth: 2 };

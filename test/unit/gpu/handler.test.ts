@@ -2,8 +2,8 @@ import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cl
 import { DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handle, type HandlerDeps, type HttpResponse } from '../../../lambda/gpu-control/handler';
-import { heartbeatProbe } from '../../../lambda/gpu-control/heartbeat';
-import { createGpuControl, type GpuAnswer } from '../../../ops/gpu/control';
+import { heartbeatProbe } from '../../../gpu-control/heartbeat';
+import { createGpuControl, type GpuAnswer } from '../../../gpu-control/control';
 
 const ec2 = mockClient(EC2Client);
 const cloudwatch = mockClient(CloudWatchClient);

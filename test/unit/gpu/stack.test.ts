@@ -2,7 +2,7 @@ import { Testing } from 'cdktf';
 import { loadConfig } from '../../../config/load';
 import type { ZiggieConfig } from '../../../config/schema';
 import { GpuStack } from '../../../stacks/gpu';
-import { resourcesOf, parseJsonAttribute, type TerraformJson } from '../../../stacks/terraform-json';
+import { resourcesOf, parseJsonAttribute, type TerraformJson } from '../../../shared/terraform-json';
 
 function synthGpu(config: ZiggieConfig): TerraformJson {
   const app = Testing.app();

@@ -1,6 +1,6 @@
-import { runGuardrails } from '../../../modules/guardrails';
-import type { GuardrailRule, Verdict } from '../../../modules/guardrails/types';
-import type { SynthesizedStack, TerraformJson } from '../../../stacks/terraform-json';
+import { runGuardrails } from '../../../guardrails';
+import type { GuardrailRule, Verdict } from '../../../guardrails/types';
+import type { SynthesizedStack, TerraformJson } from '../../../shared/terraform-json';
 
 export type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -42,7 +42,7 @@ function firstAddress(f: Fixture): string {
   return `${type}.${Object.keys(byName!)[0]}`;
 }
 
-/** A literal policy document, as modules/policy.ts writes it. */
+/** A literal policy document, as shared/iam-policy.ts writes it. */
 export function policy(...statements: Array<Record<string, unknown>>): string {
   return JSON.stringify({ Version: '2012-10-17', Statement: statements });
 }

@@ -1,4 +1,4 @@
-import { ALL_RULES } from '../../../modules/guardrails';
+import { ALL_RULES } from '../../../guardrails';
 import { iamCases } from './cases/iam';
 import { networkCases } from './cases/network';
 import { s3Cases } from './cases/s3';

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ALL_RULES, formatGuardrailReport, PROJECT_SUPPRESSIONS, runGuardrails, type Suppression } from '../../../modules/guardrails';
+import { ALL_RULES, formatGuardrailReport, PROJECT_SUPPRESSIONS, runGuardrails, type Suppression } from '../../../guardrails';
 import { loadConfig } from '../../../config/load';
 import { synthesize } from '../../../stacks/synth';
-import type { SynthesizedStack } from '../../../stacks/terraform-json';
+import type { SynthesizedStack } from '../../../shared/terraform-json';
 import { fixtureStack, policy } from './fixtures';
 
 const openBucket = fixtureStack({

@@ -9,7 +9,7 @@ import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { awsClientConfig } from '../../../ops/aws/clients';
 import { explainAwsError, isThrottling } from '../../../ops/aws/errors';
-import { GpuControl } from '../../../ops/gpu/control';
+import { GpuControl } from '../../../gpu-control/control';
 
 interface Canned { status: number; body: string; type: string }
 let server: http.Server;

@@ -16,7 +16,7 @@ import { EXAMPLE_CONFIG, loadConfig } from '../../../config/load';
 import { AuditLog } from '../../../ops/audit/audit';
 import { runCli, type CliDeps } from '../../../ops/cli/program';
 import { opsContext } from '../../../ops/context';
-import { GpuControl } from '../../../ops/gpu/control';
+import { GpuControl } from '../../../gpu-control/control';
 import { HostingerClient } from '../../../ops/hostinger/client';
 import { FakeHostinger, reply } from './hostinger-server';
 

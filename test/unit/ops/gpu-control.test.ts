@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildSync } from 'esbuild';
-import { GpuControl, latestSpotPrice, sessionCost, type FetchLike } from '../../../ops/gpu/control';
+import { GpuControl, latestSpotPrice, sessionCost, type FetchLike } from '../../../gpu-control/control';
 
 const ec2Mock = mockClient(EC2Client);
 const NOW = new Date('2025-06-01T12:00:00Z');
@@ -241,7 +241,7 @@ describe('status and cost', () => {
   });
 
   test('the core bundles without Node built-ins', () => {
-    const out = buildSync({ entryPoints: ['ops/gpu/control.ts'], bundle: true, platform: 'neutral', write: false,
+    const out = buildSync({ entryPoints: ['gpu-control/control.ts'], bundle: true, platform: 'neutral', write: false,
       external: ['@aws-sdk/*'], format: 'esm', logLevel: 'silent' });
     expect(out.errors).toHaveLength(0);
   });

@@ -2,7 +2,7 @@ import { diffAttributes } from '../../../review/attributes';
 import { isSensitiveKey, maskDeep } from '../../../review/mask';
 import { findRisks } from '../../../review/risks';
 import { diffSynth } from '../../../review/synth-diff';
-import type { TerraformJson } from '../../../stacks/terraform-json';
+import type { TerraformJson } from '../../../shared/terraform-json';
 
 const policy = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 

@@ -1,11 +1,11 @@
-import type { Finding, GuardrailReport } from '../../../modules/guardrails/types';
+import type { Finding, GuardrailReport } from '../../../guardrails/types';
 import { diffGuardrails } from '../../../review/guardrails';
 import { exitCodeFor } from '../../../review';
 import { MARKER, renderJson, renderMarkdown, truncate } from '../../../review/render';
 import { diffSynth } from '../../../review/synth-diff';
 import { findRisks } from '../../../review/risks';
 import type { Review } from '../../../review/types';
-import type { SynthesizedStack } from '../../../stacks/terraform-json';
+import type { SynthesizedStack } from '../../../shared/terraform-json';
 
 const stack = (name: string, resource: Record<string, Record<string, Record<string, unknown>>>): SynthesizedStack => ({ name, dir: '', json: { resource } });
 const finding = (rule: string, address: string): Finding => ({ rule, stack: 'app', address, path: `app/${address}`, verdict: 'non-compliant', why: 'why', fix: 'fix' });

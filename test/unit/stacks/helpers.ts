@@ -5,7 +5,7 @@ import { App, type TerraformStack } from 'cdktf';
 import { loadConfig } from '../../../config/load';
 import type { ZiggieConfig } from '../../../config/schema';
 import { readStack } from '../../../stacks/synth';
-import { parseJsonAttribute, resourcesOf, type SynthesizedStack, type TerraformResource } from '../../../stacks/terraform-json';
+import { parseJsonAttribute, resourcesOf, type SynthesizedStack, type TerraformResource } from '../../../shared/terraform-json';
 
 /** The example config, deep-copied so a test can change it. */
 export function exampleConfig(): ZiggieConfig {
@@ -52,7 +52,7 @@ export function synth<T extends TerraformStack>(make: (app: App) => T): Synthesi
   }
 }
 
-/** A policy attribute (literal JSON, modules/policy.ts) as its statements. */
+/** A policy attribute (literal JSON, shared/iam-policy.ts) as its statements. */
 export function statements(value: unknown): Array<Record<string, any>> {
   const doc = parseJsonAttribute(value) as { Statement: Array<Record<string, any>> } | undefined;
   if (!doc) throw new Error(`not a literal JSON policy: ${String(value)}`);

@@ -1,5 +1,5 @@
-import { isUnscopable } from '../../../modules/guardrails/unscopable-actions';
-import { BACKUP_PREFIXES } from '../../../modules/storage-prefixes';
+import { isUnscopable } from '../../../guardrails/unscopable-actions';
+import { BACKUP_PREFIXES } from '../../../shared/storage-prefixes';
 import { IamStack } from '../../../stacks/iam';
 import { asList, exampleConfig, statements, synth } from './helpers';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runGuardrails } from '../../../modules/guardrails';
-import { ASSET_PREFIXES, BACKUP_PREFIXES } from '../../../modules/storage-prefixes';
+import { runGuardrails } from '../../../guardrails';
+import { ASSET_PREFIXES, BACKUP_PREFIXES } from '../../../shared/storage-prefixes';
 import { StorageStack } from '../../../stacks/storage';
-import type { TerraformResource } from '../../../stacks/terraform-json';
+import type { TerraformResource } from '../../../shared/terraform-json';
 import { exampleConfig, ref, statements, synth } from './helpers';
 
 describe('storage stack', () => {

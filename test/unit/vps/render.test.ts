@@ -2,7 +2,7 @@
 import { parse } from 'yaml';
 import { loadConfig, EXAMPLE_CONFIG } from '../../../config/load';
 import type { ContainerConfig, ZiggieConfig } from '../../../config/schema';
-import { BACKUP_PREFIXES } from '../../../modules/storage-prefixes';
+import { BACKUP_PREFIXES } from '../../../shared/storage-prefixes';
 import { DATASOURCE_UID, grafanaProvisioningFiles, overviewDashboard } from '../../../playbooks/hostinger-vps/grafana';
 import {
   awsCredentialsFile, backupPrefix, backupUnits, composeFile, fail2banJail, mappingDigest, secretsDigest, secretsUnitFile,
@@ -111,7 +111,7 @@ describe('vps.json (ziggie-vps settings)', () => {
 
   test('a service with backupPaths but no backup prefix is refused with the fix', () => {
     const odd = { ...svc('sim-studio'), backupPaths: ['/data'] };
-    expect(() => backupPrefix(odd)).toThrow(/no backup prefix for "sim-studio".*modules\/storage-prefixes\.ts/);
+    expect(() => backupPrefix(odd)).toThrow(/no backup prefix for "sim-studio".*shared\/storage-prefixes\.ts/);
     expect(backupPrefix({ ...svc('redis'), backupPaths: ['/data'] })).toBe('databases/');
   });
 

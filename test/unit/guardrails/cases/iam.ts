@@ -1,12 +1,12 @@
-import { iamNoAccessKey } from '../../../../modules/guardrails/rules/iam/no-access-key';
-import { iamNoAdminAction } from '../../../../modules/guardrails/rules/iam/no-admin-action';
-import { iamNoNotActionAllow } from '../../../../modules/guardrails/rules/iam/no-not-action-allow';
-import { iamNoPassRoleWildcard } from '../../../../modules/guardrails/rules/iam/no-passrole-wildcard';
-import { iamNoPublicPrincipal } from '../../../../modules/guardrails/rules/iam/no-public-principal';
-import { iamNoServiceWildcard } from '../../../../modules/guardrails/rules/iam/no-service-wildcard';
-import { iamPolicyLiteral } from '../../../../modules/guardrails/rules/iam/policy-literal';
-import { iamServicePrincipalSource } from '../../../../modules/guardrails/rules/iam/service-principal-source';
-import { iamWildcardResource } from '../../../../modules/guardrails/rules/iam/wildcard-resource';
+import { iamNoAccessKey } from '../../../../guardrails/rules/iam/no-access-key';
+import { iamNoAdminAction } from '../../../../guardrails/rules/iam/no-admin-action';
+import { iamNoNotActionAllow } from '../../../../guardrails/rules/iam/no-not-action-allow';
+import { iamNoPassRoleWildcard } from '../../../../guardrails/rules/iam/no-passrole-wildcard';
+import { iamNoPublicPrincipal } from '../../../../guardrails/rules/iam/no-public-principal';
+import { iamNoServiceWildcard } from '../../../../guardrails/rules/iam/no-service-wildcard';
+import { iamPolicyLiteral } from '../../../../guardrails/rules/iam/policy-literal';
+import { iamServicePrincipalSource } from '../../../../guardrails/rules/iam/service-principal-source';
+import { iamWildcardResource } from '../../../../guardrails/rules/iam/wildcard-resource';
 import { policy, type RuleCases } from '../fixtures';
 
 const identity = (...statements: Array<Record<string, unknown>>) => ({ aws_iam_policy: { p: { name: 'x', policy: policy(...statements) } } });

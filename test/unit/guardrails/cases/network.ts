@@ -1,12 +1,12 @@
-import { ec2EbsEncrypted } from '../../../../modules/guardrails/rules/ec2/ebs-encrypted';
-import { ec2Imdsv2Required } from '../../../../modules/guardrails/rules/ec2/imdsv2-required';
-import { ec2NoUserDataSecrets } from '../../../../modules/guardrails/rules/ec2/no-user-data-secrets';
-import { sgNoAllPortsIngress } from '../../../../modules/guardrails/rules/security-groups/no-all-ports-ingress';
-import { sgNoPublicAdminPorts } from '../../../../modules/guardrails/rules/security-groups/no-public-admin-ports';
-import { sgNoWorldIngress } from '../../../../modules/guardrails/rules/security-groups/no-world-ingress';
-import { vpcDefaultSecurityGroupStripped } from '../../../../modules/guardrails/rules/vpc/default-security-group-stripped';
-import { vpcFlowLogs } from '../../../../modules/guardrails/rules/vpc/flow-logs';
-import { vpcNoNatGateway } from '../../../../modules/guardrails/rules/vpc/no-nat-gateway';
+import { ec2EbsEncrypted } from '../../../../guardrails/rules/ec2/ebs-encrypted';
+import { ec2Imdsv2Required } from '../../../../guardrails/rules/ec2/imdsv2-required';
+import { ec2NoUserDataSecrets } from '../../../../guardrails/rules/ec2/no-user-data-secrets';
+import { sgNoAllPortsIngress } from '../../../../guardrails/rules/security-groups/no-all-ports-ingress';
+import { sgNoPublicAdminPorts } from '../../../../guardrails/rules/security-groups/no-public-admin-ports';
+import { sgNoWorldIngress } from '../../../../guardrails/rules/security-groups/no-world-ingress';
+import { vpcDefaultSecurityGroupStripped } from '../../../../guardrails/rules/vpc/default-security-group-stripped';
+import { vpcFlowLogs } from '../../../../guardrails/rules/vpc/flow-logs';
+import { vpcNoNatGateway } from '../../../../guardrails/rules/vpc/no-nat-gateway';
 import type { RuleCases } from '../fixtures';
 
 const SG = '${aws_security_group.sg.id}';

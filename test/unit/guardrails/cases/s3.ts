@@ -1,9 +1,9 @@
-import { s3Encryption } from '../../../../modules/guardrails/rules/s3/encryption';
-import { s3NoPublicAcl } from '../../../../modules/guardrails/rules/s3/no-public-acl';
-import { s3OwnershipEnforced } from '../../../../modules/guardrails/rules/s3/ownership-enforced';
-import { s3PublicAccessBlock } from '../../../../modules/guardrails/rules/s3/public-access-block';
-import { s3TlsOnly } from '../../../../modules/guardrails/rules/s3/tls-only';
-import { s3Versioning } from '../../../../modules/guardrails/rules/s3/versioning';
+import { s3Encryption } from '../../../../guardrails/rules/s3/encryption';
+import { s3NoPublicAcl } from '../../../../guardrails/rules/s3/no-public-acl';
+import { s3OwnershipEnforced } from '../../../../guardrails/rules/s3/ownership-enforced';
+import { s3PublicAccessBlock } from '../../../../guardrails/rules/s3/public-access-block';
+import { s3TlsOnly } from '../../../../guardrails/rules/s3/tls-only';
+import { s3Versioning } from '../../../../guardrails/rules/s3/versioning';
 import { patch, policy, type Resources, type RuleCases, without } from '../fixtures';
 
 const B = '${aws_s3_bucket.b.id}';

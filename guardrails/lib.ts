@@ -1,7 +1,7 @@
 /**
  * Helpers the rules share for reading synthesized Terraform JSON. Pure functions, no cdktf imports.
  */
-import { parseJsonAttribute, type TerraformResource } from '../../stacks/terraform-json';
+import { parseJsonAttribute, type TerraformResource } from '../shared/terraform-json';
 import type { RuleContext, RuleResult, Verdict } from './types';
 
 export const verdict = (ok: boolean): Verdict => (ok ? 'compliant' : 'non-compliant');

@@ -2,7 +2,7 @@ import { buildSync } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-const REPO = path.resolve(__dirname, '../..');
+const REPO = path.resolve(__dirname, '..');
 
 /**
  * Bundle `lambda/<name>/handler.ts` (and what it imports, the AWS SDK included so the deployed code is the code

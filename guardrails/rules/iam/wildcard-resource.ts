@@ -6,7 +6,7 @@ export const iamWildcardResource: GuardrailRule = {
   id: 'IAM-WILDCARD-RESOURCE',
   area: 'iam',
   why: 'Resource "*" lets the actions touch every resource of that type in the account, not just the project\'s.',
-  fix: 'Name the ARNs (computed from the config); Resource "*" only for actions listed in modules/guardrails/unscopable-actions.ts.',
+  fix: 'Name the ARNs (computed from the config); Resource "*" only for actions listed in guardrails/unscopable-actions.ts.',
   check(resource) {
     const allows = allowStatements(resource, ['identity']);
     if (allows === undefined) return 'not-applicable';

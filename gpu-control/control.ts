@@ -19,7 +19,8 @@ import {
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { GPU_ROLE_TAG as GPU_ROLE } from '../../modules/gpu/signals';
+import { awsErrorCode } from '../shared/aws-errors';
+import { GPU_ROLE_TAG as GPU_ROLE } from '../shared/gpu-signals';
 
 /** The EC2 instance states, as EC2 names them. */
 export type Ec2State = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
@@ -99,7 +100,7 @@ export interface GpuControlDeps {
   now?: () => Date;
 }
 
-/** The `Role` tag value the GPU stack puts on the instance (modules/gpu/signals.ts is the one definition). */
+/** The `Role` tag value the GPU stack puts on the instance (shared/gpu-signals.ts is the one definition). */
 export const GPU_ROLE_TAG: string = GPU_ROLE.value;
 
 /** Error codes that mean "AWS cannot give you this instance right now" — retryable, with what to do. */
@@ -125,13 +126,6 @@ export const CAPACITY_HINTS: Record<string, { message: string; retryAfterSeconds
     retryAfterSeconds: 600,
   },
 };
-
-export function awsErrorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; Code?: unknown; code?: unknown };
-  const code = e.Code ?? e.code ?? e.name;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /** Tag filter for the GPU instance (live instances only). */
 export function gpuInstanceFilters(target: GpuTarget): Filter[] {

@@ -1,4 +1,4 @@
-import type { SynthesizedStack, TerraformResource } from '../../stacks/terraform-json';
+import type { SynthesizedStack, TerraformResource } from '../shared/terraform-json';
 
 /**
  * A guardrail reads the synthesized Terraform JSON, never constructs, so synth, tests and PR review share it.
@@ -13,7 +13,7 @@ export interface RuleContext {
   readonly resources: readonly TerraformResource[];
 }
 
-/** The areas rules are grouped in (modules/guardrails/rules/<area>/). */
+/** The areas rules are grouped in (guardrails/rules/<area>/). */
 export type RuleArea =
   | 's3' | 'security-groups' | 'vpc' | 'ec2' | 'iam' | 'cloudtrail' | 'logs' | 'cloudfront' | 'secrets' | 'budgets' | 'tags';
 

@@ -2,7 +2,7 @@
  * The guardrail runner: every rule over every block of every synthesized stack. Used by `npm start`, the tests and
  * the PR review (on base and head). Rules live one per file in rules/<area>/; see docs/guardrails.md.
  */
-import { resourcesOf, type SynthesizedStack, type TerraformResource } from '../../stacks/terraform-json';
+import { resourcesOf, type SynthesizedStack, type TerraformResource } from '../shared/terraform-json';
 import { ALL_RULES } from './rules';
 import { PROJECT_SUPPRESSIONS } from './suppressions';
 import type { Finding, GuardrailReport, GuardrailRule, RuleContext, Suppression } from './types';

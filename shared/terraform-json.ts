@@ -42,7 +42,7 @@ export function resourcesOf(stack: Pick<SynthesizedStack, 'name' | 'json'>): Ter
   return out;
 }
 
-/** A literal JSON document in the synthesized config (policies are written as strings, see modules/policy.ts). */
+/** A literal JSON document in the synthesized config (policies are written as strings, see shared/iam-policy.ts). */
 export function parseJsonAttribute(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   try {

@@ -1,6 +1,6 @@
 import { type CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import type { FetchLike } from '../../ops/gpu/control';
-import { COMFYUI_QUEUE_METRIC } from '../../modules/gpu/signals';
+import type { FetchLike } from './control';
+import { COMFYUI_QUEUE_METRIC } from '../shared/gpu-signals';
 
 /**
  * "Does ComfyUI answer?" for a caller that cannot reach port 8188: the on-instance watchdog publishes the queue
