@@ -32,16 +32,36 @@ export function loadConfig(file: string = configPath()): ZiggieConfig {
 
 export function parseConfig(text: string, file = '<config>'): ZiggieConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => {
-      const at = e.linePos?.[0];
-      return `${at ? `line ${at.line} col ${at.col}` : '(document)'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
-    }));
-  }
-  const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  const { doc, value } = readYaml(text, file, lines);
+  const result = configSchema.safeParse(value ?? {}, { reportInput: true });
   if (result.success) return result.data;
   throw new ConfigError(file, describeIssues(result.error.issues, doc, lines));
+}
+
+/** A config has no use for more aliases than this; the yaml library's own cap stops a "billion laughs" file. */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The YAML document and its value. Anything the yaml library throws (an alias bomb is a ReferenceError from
+ * toJS, a stack overflow from deep nesting a RangeError) becomes a ConfigError line, never a stack trace.
+ */
+function readYaml(text: string, file: string, lines: LineCounter): { doc: Document; value: unknown } {
+  try {
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(file, doc.errors.map((e) => {
+        const at = e.linePos?.[0];
+        return `${at ? `line ${at.line} col ${at.col}` : '(document)'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+      }));
+    }
+    return { doc, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    const why = e instanceof ReferenceError && /alias/i.test(e.message)
+      ? `more than ${MAX_ALIAS_COUNT} alias expansions (a YAML alias bomb?): refused`
+      : `YAML: ${(e as Error).message?.split('\n')[0] ?? String(e)}`;
+    throw new ConfigError(file, [`${file}: ${why}`]);
+  }
 }
 
 /**

@@ -44,8 +44,13 @@ function parseExtraVar(v: string, prev: Record<string, unknown> = {}): Record<st
     } catch {
       throw new ProvisionInputError(`--extra-vars: cannot read ${file}`);
     }
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const parsed = (require('yaml') as typeof import('yaml')).parse(text) as unknown;
+    let parsed: unknown;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      parsed = (require('yaml') as typeof import('yaml')).parse(text, { maxAliasCount: 100, uniqueKeys: true });
+    } catch (e) {
+      throw new ProvisionInputError(`--extra-vars: ${file}: ${(e as Error).message?.split('\n')[0] ?? String(e)}`);
+    }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProvisionInputError(`--extra-vars: ${file} must hold a mapping`);
     return { ...prev, ...(parsed as Record<string, unknown>) };
   }

@@ -42,6 +42,9 @@ export interface Inventory {
   groups: Record<string, string[]>;
 }
 
+/** An inventory has no use for more aliases than this (the yaml library's cap against "billion laughs"). */
+export const MAX_ALIAS_COUNT = 100;
+
 const GROUP_KEYS = new Set(['hosts', 'vars', 'children']);
 
 type Obj = Record<string, unknown>;
@@ -88,10 +91,12 @@ export function parseInventory(text: string, file: string): Inventory {
       const pos = e.linePos?.[0];
       fail(`${file}${pos ? `:${pos.line}:${pos.col}` : ''}`, '', `YAML syntax error: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`);
     }
-    doc = d.toJS();
+    doc = d.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     if (e instanceof ProvisionInputError) throw e;
-    fail(file, '', (e as Error).message.split('\n')[0] ?? String(e));
+    // an alias bomb is a ReferenceError from toJS; any other library error is one line too
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) fail(file, '', `more than ${MAX_ALIAS_COUNT} alias expansions (a YAML alias bomb?): refused`);
+    fail(file, '', (e as Error).message?.split('\n')[0] ?? String(e));
   }
   if (doc === null || doc === undefined) fail(file, '', 'is empty: expected a mapping with an "all" group');
   if (!isObj(doc)) fail(file, '', `expected a mapping of groups (all: {hosts: ..., children: ...}), got ${show(doc)}`);

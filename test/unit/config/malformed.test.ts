@@ -94,3 +94,16 @@ test('an empty file reports the required sections, not a crash', () => {
   expect(lines).toContainEqual('config error: region: required');
   expect(lines.length).toBeGreaterThan(10);
 });
+
+/** nine levels of nine aliases: 9^9 = 387 million strings if expanded */
+const ALIAS_BOMB = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n') + '\n';
+
+test('a YAML alias bomb is one config error line, not a ReferenceError stack', () => {
+  expect(problems(ALIAS_BOMB)).toEqual(['config error: test.yaml: more than 100 alias expansions (a YAML alias bomb?): refused']);
+});
+
+test('a handful of aliases (below the cap) is still a config like any other', () => {
+  const withAlias = example.replace(/^(\s*)(sshAllowlist:)(.*)$/m, '$1$2 &allow$3') + '\nx-extra: *allow\n';
+  expect(problems(withAlias)).toEqual([expect.stringMatching(/^config error: x-extra: unknown key/)]);
+});

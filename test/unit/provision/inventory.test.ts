@@ -138,3 +138,10 @@ describe('inventory (Ansible YAML shape)', () => {
     expect(selectHosts(inv, 'web1', ['web2']).map((x) => x.name)).toEqual([]);
   });
 });
+
+test('a YAML alias bomb in an inventory is one line naming the file', () => {
+  const bomb = ['all:', '  vars:', '    a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...'bcdefgh'.split('').map((k, i) => `    ${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`),
+    '  hosts:', '    h1: {ansible_host: 127.0.0.1}'].join('\n');
+  expect(() => parseInventory(bomb, 'inv.yaml')).toThrow(new ProvisionInputError('inv.yaml: more than 100 alias expansions (a YAML alias bomb?): refused'));
+});
