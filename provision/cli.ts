@@ -86,7 +86,7 @@ export function parseCli(argv: string[], meta: { name?: string; description?: st
     .option('-t, --tags <tags>', 'only tasks with these tags (comma separated)', list)
     .option('--skip-tags <tags>', 'skip tasks with these tags', list)
     .option('-f, --forks <n>', 'hosts in parallel', int, 10)
-    .option('--trust-new-host-key', 'record unknown host keys in known_hosts (a changed key is still refused)', false)
+    .option('--trust-new-host-key', 'record the key of a host with no key in known_hosts (a changed key, or one of another type, is still refused)', false)
     .option('--report <file>', 'write a JSON report (secrets redacted)')
     .option('-e, --extra-vars <vars>', 'key=value, JSON, or @file.yaml (repeatable; overrides inventory vars)', parseExtraVar)
     .option('--list-hosts', 'print the hosts that would run and exit', false)

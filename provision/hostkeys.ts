@@ -1,7 +1,7 @@
 /**
  * Host key verification: OpenSSH known_hosts files (plain, hashed |1|, wildcards, @revoked) or a pinned
- * SHA256 fingerprint. Unknown keys are refused unless the caller asked to trust new keys; a mismatch is always
- * refused.
+ * SHA256 fingerprint. A host with no key of any type on record is refused unless the caller asked to trust new
+ * keys; a key that is not the one on record (changed, or of another type) is always refused.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -114,16 +114,19 @@ export function verifyHostKey(keyBlob: Buffer, opts: VerifyOptions): HostKeyVerd
     return { ok: false, reason: 'revoked', message: `host key ${type} ${fp} for ${who} is marked @revoked in ${opts.knownHostsFile}. Refusing to connect.` };
   const plain = mine.filter((e) => !e.marker);
   if (plain.some((e) => e.key.equals(keyBlob))) return { ok: true, how: 'known_hosts' };
-  const sameType = plain.filter((e) => e.type === type);
-  if (sameType.length) {
-    const lines = sameType.map((e) => e.line).join(',');
-    const expected = sameType.map((e) => fingerprint(e.key)).join(' or ');
+  // A host with a key of any type on record is not new: a server that now offers only another type (recorded
+  // ed25519, offered RSA) is refused like a changed key, --trust-new-host-key or not.
+  if (plain.length) {
+    const lines = plain.map((e) => e.line).join(',');
+    const expected = plain.map((e) => `${e.type} ${fingerprint(e.key)}`).join(' or ');
+    const other = plain.some((e) => e.type === type) ? '' : ' (a key of a different type than the one on record)';
     return {
       ok: false,
       reason: 'mismatch',
-      message: `HOST KEY MISMATCH for ${who}: ${opts.knownHostsFile}:${lines} expects ${type} ${expected}, server presented ${fp}. Refusing to connect (possible man-in-the-middle). If the host was rebuilt, remove the old line (ssh-keygen -R '${hostPattern(opts.host, opts.port)}' -f ${opts.knownHostsFile}).`,
+      message: `HOST KEY MISMATCH for ${who}: ${opts.knownHostsFile}:${lines} expects ${expected}, server presented ${type} ${fp}${other}. Refusing to connect (possible man-in-the-middle). If the host was rebuilt, remove the old line (ssh-keygen -R '${hostPattern(opts.host, opts.port)}' -f ${opts.knownHostsFile}).`,
     };
   }
+  // only for a host with no key of any type in known_hosts
   if (opts.trustNewHostKey) {
     mkdirSync(dirname(opts.knownHostsFile), { recursive: true, mode: 0o700 });
     appendFileSync(opts.knownHostsFile, `${hostPattern(opts.host, opts.port)} ${type} ${keyBlob.toString('base64')}\n`, { mode: 0o600 });

@@ -16,6 +16,18 @@ function ed25519Blob(): Buffer {
   return b;
 }
 
+/** An ssh-rsa public key blob (string "ssh-rsa", mpint e, mpint n) of a fresh RSA key. */
+function rsaBlob(): Buffer {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: 'jwk' }) as { e: string; n: string };
+  const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
+  const mpint = (b64url: string): Buffer => {
+    const b = Buffer.from(b64url, 'base64url');
+    return str(b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  };
+  return Buffer.concat([str(Buffer.from('ssh-rsa')), mpint(jwk.e), mpint(jwk.n)]);
+}
+
 describe('host keys', () => {
   const key = ed25519Blob();
   const other = ed25519Blob();
@@ -82,5 +94,37 @@ describe('host keys', () => {
     writeFileSync(kh, `@revoked ${line(key)}`);
     const r = verifyHostKey(key, { host: '127.0.0.1', port: 2222, knownHostsFile: kh, trustNewHostKey: true });
     expect(r.ok === false && r.reason).toBe('revoked');
+  });
+
+  test('--trust-new-host-key does not record a key of another type for a host already known (ed25519 recorded, RSA offered)', () => {
+    const rsa = rsaBlob();
+    expect(keyType(rsa)).toBe('ssh-rsa');
+    const d = tempDir();
+    const kh = join(d, 'known_hosts');
+    writeFileSync(kh, line(key));
+    const o = { host: '127.0.0.1', port: 2222, knownHostsFile: kh, trustNewHostKey: true };
+    const r = verifyHostKey(rsa, o);
+    expect(r).toMatchObject({ ok: false, reason: 'mismatch' });
+    const msg = r.ok === false ? r.message : '';
+    // both fingerprints: the one on record and the one offered
+    expect(msg).toContain(`expects ssh-ed25519 ${fingerprint(key)}`);
+    expect(msg).toContain(`server presented ssh-rsa ${fingerprint(rsa)} (a key of a different type`);
+    expect(readFileSync(kh, 'utf8')).toBe(line(key)); // nothing appended
+    // without the flag, the same refusal (not "unknown: re-run with --trust-new-host-key")
+    expect(verifyHostKey(rsa, { ...o, trustNewHostKey: false })).toMatchObject({ ok: false, reason: 'mismatch' });
+    // the same key type under another port is another host: new, recorded
+    expect(verifyHostKey(rsa, { ...o, port: 2223 })).toEqual({ ok: true, how: 'trusted-new' });
+    expect(readFileSync(kh, 'utf8')).toBe(line(key) + `[127.0.0.1]:2223 ssh-rsa ${rsa.toString('base64')}\n`);
+  });
+
+  test('a hashed known_hosts entry of another type counts as on record too', () => {
+    const d = tempDir();
+    const kh = join(d, 'known_hosts');
+    const salt = randomBytes(20);
+    const hash = createHmac('sha1', salt).update('[127.0.0.1]:2222').digest('base64');
+    writeFileSync(kh, `|1|${salt.toString('base64')}|${hash} ssh-rsa ${rsaBlob().toString('base64')}\n`);
+    const before = readFileSync(kh, 'utf8');
+    expect(verifyHostKey(key, { host: '127.0.0.1', port: 2222, knownHostsFile: kh, trustNewHostKey: true })).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(readFileSync(kh, 'utf8')).toBe(before);
   });
 });
