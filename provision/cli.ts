@@ -8,8 +8,8 @@
  *
  * Exit codes: 0 ok, 1 a host failed, 2 bad input (inventory, options, playbook), 4 a host was unreachable.
  */
-import { readFileSync } from 'node:fs';
 import { ProvisionInputError } from './errors';
+import { parseExtraVar } from './extra-vars';
 import { loadInventory, selectHosts, type Inventory } from './inventory';
 import type { Output } from './output';
 import { flattenTasks, type Playbook } from './playbook';
@@ -34,41 +34,6 @@ export interface CliOptions {
 }
 
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
-
-function parseExtraVar(v: string, prev: Record<string, unknown> = {}): Record<string, unknown> {
-  if (v.startsWith('@')) {
-    const file = v.slice(1);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new ProvisionInputError(`--extra-vars: cannot read ${file}`);
-    }
-    let parsed: unknown;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      parsed = (require('yaml') as typeof import('yaml')).parse(text, { maxAliasCount: 100, uniqueKeys: true });
-    } catch (e) {
-      throw new ProvisionInputError(`--extra-vars: ${file}: ${(e as Error).message?.split('\n')[0] ?? String(e)}`);
-    }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ProvisionInputError(`--extra-vars: ${file} must hold a mapping`);
-    return { ...prev, ...(parsed as Record<string, unknown>) };
-  }
-  if (v.trim().startsWith('{')) {
-    try {
-      return { ...prev, ...(JSON.parse(v) as Record<string, unknown>) };
-    } catch (e) {
-      throw new ProvisionInputError(`--extra-vars: invalid JSON: ${(e as Error).message}`);
-    }
-  }
-  const out = { ...prev };
-  for (const part of v.split(/\s+/).filter(Boolean)) {
-    const i = part.indexOf('=');
-    if (i <= 0) throw new ProvisionInputError(`--extra-vars: expected key=value, got ${JSON.stringify(part)}`);
-    out[part.slice(0, i)] = part.slice(i + 1);
-  }
-  return out;
-}
 
 export function parseCli(argv: string[], meta: { name?: string; description?: string } = {}): CliOptions {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
