@@ -9,6 +9,9 @@ import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '.
 /** The watchdog script shipped to /usr/local/bin/comfyui-watchdog (Python 3 standard library only). */
 export const WATCHDOG_SCRIPT = path.join(__dirname, 'comfyui-watchdog.py');
 
+/** The job worker shipped to /usr/local/bin/comfyui-worker (Python 3 + boto3). */
+export const WORKER_SCRIPT = path.join(__dirname, 'comfyui-worker.py');
+
 /**
  * The log group the GPU stack creates for the instance (stacks/gpu.ts `comfyui-logs`; its instance profile may
  * create streams and put events there only). ComfyUI's log and the watchdog's EMF events go to it.
