@@ -117,6 +117,12 @@ const sectionsSchema = z.strictObject({
     amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, { error: 'not an AMI id such as ami-0123456789abcdef0' })
       .optional(),
     interruptionWebhookUrl: httpsUrl.optional(),
+    /** The ComfyUI job queue: a job failing this many receives goes to the dead-letter queue. */
+    queue: z.strictObject({
+      maxReceiveCount: z.number().int().min(1).max(1000),
+      visibilityTimeoutSeconds: z.number().int().min(30).max(43_200),
+      retentionDays: z.number().int().min(1).max(14),
+    }).default({ maxReceiveCount: 5, visibilityTimeoutSeconds: 120, retentionDays: 4 }),
   }),
   comfyui: z.strictObject({
     repoUrl: z.string().min(1),

@@ -7,7 +7,9 @@
  *   - comfyui.service (`--listen 0.0.0.0 --port <gpu.comfyuiPort>`), enabled, started and checked to answer;
  *   - the CloudWatch agent (its .deb from amiBuild.cloudwatchAgentUrl) with GPU metrics aggregated to InstanceId,
  *     its EMF listener and ComfyUI's log shipping;
- *   - the idle watchdog (the fourth stop path): a timer running comfyui-watchdog every minute.
+ *   - the idle watchdog (the fourth stop path): a timer running comfyui-watchdog every minute;
+ *   - the job worker (comfyui-worker.service): SQS jobs in, ComfyUI, results to S3; hands its job back to the
+ *     queue on a Spot interruption notice or a shutdown.
  *
  * `npm run bake-ami` runs it on a builder instance (scripts/bake-ami.ts). Run it by hand against any host:
  *
@@ -24,6 +26,7 @@ import { z } from 'zod';
 import { loadConfigOrExit } from '../config/cli';
 import { configPath } from '../config/load';
 import type { ZiggieConfig } from '../config/schema';
+import { ziggieNames } from '../shared/names';
 import { main } from '../provision/cli';
 import { block, definePlaybook, type Playbook, type TaskList } from '../provision/playbook';
 import { apt } from '../provision/tasks/apt';
@@ -37,8 +40,8 @@ import { user } from '../provision/tasks/user';
 import { venv } from '../provision/tasks/venv';
 import { quote, sh } from '../provision/quote';
 import {
-  PATHS, UNITS, WATCHDOG_SCRIPT, cloudwatchAgentConfigJson, comfyuiUnit, logrotateConfig, torchPipArgs,
-  watchdogConfigJson, watchdogService, watchdogTimer,
+  PATHS, UNITS, WATCHDOG_SCRIPT, WORKER_SCRIPT, cloudwatchAgentConfigJson, comfyuiUnit, logrotateConfig, torchPipArgs,
+  watchdogConfigJson, watchdogService, watchdogTimer, workerConfigJson, workerService,
 } from './comfyui/render';
 import { pipRequirements, requireGpu, waitForHttp } from './comfyui/tasks';
 
@@ -75,18 +78,35 @@ export const comfyAmiVarsSchema = z.object({
   comfyui_user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('comfyui'),
   /** seconds to wait for ComfyUI to answer after (re)starting it */
   start_timeout: z.number().int().min(5).max(1800).default(300),
+  /** the job worker: the SQS queue it takes jobs from, the bucket it writes results to */
+  worker: z.strictObject({
+    queueUrl: z.string().url(),
+    region: z.string().min(1),
+    bucket: z.string().min(3),
+    visibilitySeconds: z.number().int().min(30).max(43_200),
+  }),
+  /** start the worker now; false (default) only enables it for the next boot, so a builder never takes jobs */
+  start_worker: z.boolean().default(false),
+  /** merged into the worker's JSON config (tests: endpoint_url, imds_url, timings) */
+  worker_overrides: z.record(z.string(), z.unknown()).default({}),
 });
 
 export type ComfyAmiVars = z.input<typeof comfyAmiVarsSchema>;
 type Vars = z.output<typeof comfyAmiVarsSchema>;
 
 /** The defaults every run starts from: the config's comfyui section, the GPU's port and idle window. */
-export function varsFromConfig(config: Pick<ZiggieConfig, 'comfyui' | 'gpu' | 'amiBuild'>): ComfyAmiVars {
+export function varsFromConfig(config: ZiggieConfig): ComfyAmiVars {
   return {
     comfyui: config.comfyui,
     comfyui_port: config.gpu.comfyuiPort,
     idle_minutes: config.gpu.idleMinutes,
     cloudwatch_agent_url: config.amiBuild.cloudwatchAgentUrl,
+    worker: {
+      queueUrl: ziggieNames(config).comfyuiJobsQueueUrl,
+      region: config.region,
+      bucket: config.storage.assetsBucket,
+      visibilitySeconds: config.gpu.queue.visibilityTimeoutSeconds,
+    },
   };
 }
 
@@ -102,6 +122,7 @@ export function comfyuiTasks(v: Vars): TaskList {
   const u = v.comfyui_user;
   const own = { owner: u, group: u };
   const restart = 'restart comfyui';
+  const restartWorker = v.start_worker ? 'restart worker' : undefined;
   const nodeDir = (name: string) => `${PATHS.comfyui}/custom_nodes/${name}`;
   const modelDirs = [...new Set(v.comfyui.models.map((m) => path.posix.dirname(`${PATHS.comfyui}/models/${m.dest}`)))];
   const unitTask = (cpu: boolean) =>
@@ -185,11 +206,25 @@ export function comfyuiTasks(v: Vars): TaskList {
       systemd({ unit: UNITS.watchdogService, content: watchdogService() }),
       systemd({ unit: UNITS.watchdogTimer, content: watchdogTimer(), enabled: true, state: v.start_watchdog ? 'started' : undefined }),
     ]),
+
+    // The job worker: SQS jobs in, ComfyUI, S3 results out; boto3 from the distribution, credentials from IMDSv2.
+    // Restarted on change only where it runs (start_worker): a builder must never start taking jobs.
+    block({ tags: ['worker'] }, [
+      apt({ packages: ['python3-boto3'], cacheValidTime: 86_400 }),
+      copy({ dest: PATHS.workerBin, src: WORKER_SCRIPT, mode: '0755', owner: 'root', group: 'root', notify: restartWorker }),
+      copy({
+        dest: PATHS.workerConfig,
+        content: workerConfigJson({ ...v.worker, comfyuiPort: v.comfyui_port, overrides: v.worker_overrides }),
+        mode: '0644', owner: 'root', group: 'root', notify: restartWorker,
+      }),
+      systemd({ unit: UNITS.worker, content: workerService(), enabled: true, state: v.start_worker ? 'started' : undefined, notify: restartWorker }),
+    ]),
   ];
 }
 
 function handlers(v: Vars): TaskList {
   return [
+    v.start_worker && systemd({ name: 'restart worker', unit: UNITS.worker, state: 'restarted' }),
     systemd({ name: 'restart comfyui', unit: UNITS.comfyui, state: 'restarted', notify: 'wait for comfyui' }),
     waitForHttp({ name: 'wait for comfyui', url: `http://127.0.0.1:${v.comfyui_port}/system_stats`, timeoutSeconds: v.start_timeout, unit: UNITS.comfyui, logFile: PATHS.log }),
     v.install_cloudwatch_agent && command({
@@ -286,7 +321,7 @@ if (require.main === module) {
       description:
         'Install ComfyUI, the CloudWatch agent and the idle watchdog on an Ubuntu GPU host.\n' +
         'Also: --config FILE (default $ZIGGIE_CONFIG or the example), --allow-cpu (no NVIDIA driver: ComfyUI runs with --cpu), ' +
-        '--no-cloudwatch-agent (write its config, do not install it). Tags: comfyui, models, cloudwatch, watchdog.',
+        '--no-cloudwatch-agent (write its config, do not install it). Tags: comfyui, models, cloudwatch, watchdog, worker.',
     });
   })();
 }

@@ -27,6 +27,11 @@ export function ziggieNames(config: ZiggieConfig) {
     vpsUser: `${config.project}-vps`,
     vpsPolicy: `${config.project}-vps`,
     bedrockUser: `${config.project}-bedrock`,
+    /** The ComfyUI job queue (n8n, the control plane and `ziggie gpu submit` send; the GPU's worker receives). */
+    comfyuiJobsQueue: `${config.project}-comfyui-jobs`,
+    comfyuiJobsDeadLetterQueue: `${config.project}-comfyui-jobs-dlq`,
+    /** Its URL, known before it exists (the AMI bakes it into the worker's config). */
+    comfyuiJobsQueueUrl: `https://sqs.${config.region}.amazonaws.com/${config.accountId}/${config.project}-comfyui-jobs`,
     bedrockPolicy: `${config.project}-bedrock-invoke`,
     iamPath: `/${config.project}/`,
     budget: `${base}-monthly`,

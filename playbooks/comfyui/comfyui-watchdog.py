@@ -47,6 +47,8 @@ DEFAULTS = {
     "nvidia_smi": "nvidia-smi",
     "aws_cli_fallback": True,
     "timeout_seconds": 5,
+    "worker_status_file": None,
+    "worker_status_max_age_seconds": 180,
 }
 
 
@@ -107,7 +109,8 @@ def decide(sample, state, config, now):
     """Is the instance idle, since when, and is it time to power off?
 
     sample: {"queue": int|None (None: /queue did not answer), "gpu": [percent, ...]|None (None: no nvidia-smi),
-             "cpu": percent|None, "inhibited": bool}
+             "cpu": percent|None, "inhibited": bool,
+             "jobs": int|None (SQS jobs waiting or in flight, from the worker's status file; None: unknown)}
     state:  what the previous run returned as "state" ({} on the first run after boot)
     config: thresholds + idle_minutes; now: seconds since the epoch.
 
@@ -122,6 +125,9 @@ def decide(sample, state, config, now):
     cpu = sample.get("cpu")
     if queue is not None and queue >= limits["queue_depth"]:
         reasons.append("queue %d >= %d" % (queue, limits["queue_depth"]))
+    jobs = sample.get("jobs")
+    if jobs is not None and jobs >= 1:
+        reasons.append("%d job(s) in the SQS queue" % jobs)
     if gpus:
         peak = max(gpus)
         if peak >= limits["gpu_percent"]:
@@ -228,6 +234,27 @@ def read_gpu(config):
     return parse_nvidia_smi(out.stdout)
 
 
+def worker_jobs(status, now, max_age):
+    """Jobs waiting + in flight per the worker's status file, or None when it is missing, stale or says unknown."""
+    if not isinstance(status, dict) or not isinstance(status.get("at"), (int, float)) or now - status["at"] > max_age:
+        return None
+    visible, in_flight = status.get("visible"), status.get("inFlight")
+    if not isinstance(visible, int) or not isinstance(in_flight, int):
+        return 1 if status.get("job") else None
+    return visible + in_flight + (1 if status.get("job") and in_flight == 0 else 0)
+
+
+def read_jobs(config, now):
+    path = config.get("worker_status_file")
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            return worker_jobs(json.load(f), now, config["worker_status_max_age_seconds"])
+    except (OSError, ValueError):
+        return None
+
+
 def read_cpu():
     try:
         with open("/proc/stat") as f:
@@ -319,6 +346,7 @@ def run_once(config, dry_run=False, now=None):
         "gpu": read_gpu(config),
         "cpu": cpu_percent(state.get("cpu_counters"), cpu_now),
         "inhibited": any(os.path.exists(p) for p in config["inhibit_files"]),
+        "jobs": read_jobs(config, now),
     }
     decision = decide(sample, state, config, now)
 
@@ -336,8 +364,9 @@ def run_once(config, dry_run=False, now=None):
     queue = "-" if sample["queue"] is None else str(sample["queue"])
     verdict = "busy" if decision["busy"] else "idle %ds/%ds" % (decision["idle_seconds"], config["idle_minutes"] * 60)
     action = "POWER OFF" if decision["poweroff"] else "stay up"
-    log("queue=%s gpu=%s cpu=%s -> %s%s -> %s%s%s" % (
-        queue, gpu, cpu, verdict, (" (%s)" % "; ".join(decision["reasons"])) if decision["reasons"] else "", action,
+    jobs = "-" if sample["jobs"] is None else str(sample["jobs"])
+    log("queue=%s jobs=%s gpu=%s cpu=%s -> %s%s -> %s%s%s" % (
+        queue, jobs, gpu, cpu, verdict, (" (%s)" % "; ".join(decision["reasons"])) if decision["reasons"] else "", action,
         " [dry run]" if dry_run else "", (" [published via %s]" % published) if published else ""))
 
     new_state = dict(decision["state"])

@@ -4,6 +4,7 @@
  * check the contract with the GPU stack without a host.
  */
 import path from 'node:path';
+import { ASSET_PREFIXES } from '../../shared/storage-prefixes';
 import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../shared/gpu-signals';
 
 /** The watchdog script shipped to /usr/local/bin/comfyui-watchdog (Python 3 standard library only). */
@@ -31,6 +32,10 @@ export const PATHS = {
   watchdogBin: '/usr/local/bin/comfyui-watchdog',
   watchdogConfig: '/etc/ziggie/comfyui-watchdog.json',
   watchdogState: '/run/ziggie-watchdog/state.json',
+  workerBin: '/usr/local/bin/comfyui-worker',
+  workerConfig: '/etc/ziggie/comfyui-worker.json',
+  /** The worker's view of the job queue, read by the watchdog (which has no AWS credentials). */
+  workerStatus: '/run/ziggie-worker/status.json',
   cloudwatchAgentConfig: '/etc/ziggie/cloudwatch-agent.json',
   cloudwatchAgentCtl: '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl',
 } as const;
@@ -39,6 +44,7 @@ export const UNITS = {
   comfyui: 'comfyui.service',
   watchdogService: 'comfyui-watchdog.service',
   watchdogTimer: 'comfyui-watchdog.timer',
+  worker: 'comfyui-worker.service',
 } as const;
 
 export interface ComfyuiUnitOptions {
@@ -111,6 +117,9 @@ export function watchdogConfig(o: WatchdogConfigOptions) {
     state_file: PATHS.watchdogState,
     poweroff_command: ['systemctl', 'poweroff'],
     inhibit_files: [`${PATHS.etc}/watchdog.inhibit`, '/run/ziggie-watchdog/inhibit'],
+    // Jobs waiting in (or taken from) the SQS queue keep the instance up; older than this, the file is unknown.
+    worker_status_file: PATHS.workerStatus,
+    worker_status_max_age_seconds: 180,
     imds_url: 'http://169.254.169.254',
     instance_id: null as string | null,
     nvidia_smi: 'nvidia-smi',
@@ -224,4 +233,68 @@ export function torchPipArgs(indexUrl: string): string[] {
   if (indexUrl.startsWith('/')) return ['--no-index', '--find-links', indexUrl];
   if (indexUrl.startsWith('file://')) return ['--no-index', '--find-links', indexUrl.slice('file://'.length)];
   return ['--index-url', indexUrl];
+}
+
+export interface WorkerConfigOptions {
+  queueUrl: string;
+  region: string;
+  bucket: string;
+  comfyuiPort: number;
+  visibilitySeconds: number;
+  /** merged last: tests point endpoint_url, imds_url and the timings at local stand-ins */
+  overrides?: Record<string, unknown>;
+}
+
+/** /etc/ziggie/comfyui-worker.json: the queue and the results location come from the config, never retyped. */
+export function workerConfig(o: WorkerConfigOptions) {
+  return {
+    queue_url: o.queueUrl,
+    region: o.region,
+    bucket: o.bucket,
+    results_prefix: ASSET_PREFIXES.comfyuiGenerated,
+    comfyui_url: `http://127.0.0.1:${o.comfyuiPort}`,
+    imds_url: 'http://169.254.169.254',
+    visibility_seconds: o.visibilitySeconds,
+    status_file: PATHS.workerStatus,
+    ...(o.overrides ?? {}),
+  };
+}
+
+export function workerConfigJson(o: WorkerConfigOptions): string {
+  return JSON.stringify(workerConfig(o), null, 2) + '\n';
+}
+
+/**
+ * A long-running service with no privileges: boto3 takes the instance profile's credentials from IMDSv2. On
+ * stop (a Spot stop, a shutdown) systemd's SIGTERM makes it hand its job back to the queue; the long poll can hold
+ * that for up to 20 s, hence the stop timeout.
+ */
+export function workerService(): string {
+  return [
+    '# Managed by ziggie-infra playbooks/comfyui-ami.ts.',
+    '[Unit]',
+    'Description=ComfyUI job worker: SQS jobs in, S3 results out',
+    'Wants=network-online.target',
+    `After=network-online.target ${UNITS.comfyui}`,
+    '',
+    '[Service]',
+    'Type=simple',
+    `ExecStart=/usr/bin/python3 ${PATHS.workerBin} --config ${PATHS.workerConfig}`,
+    'Environment=PYTHONUNBUFFERED=1',
+    'DynamicUser=yes',
+    'RuntimeDirectory=ziggie-worker',
+    'RuntimeDirectoryMode=0755',
+    'Restart=always',
+    'RestartSec=5',
+    'TimeoutStopSec=60',
+    'KillSignal=SIGTERM',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    'NoNewPrivileges=yes',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
 }

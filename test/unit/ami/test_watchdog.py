@@ -25,6 +25,22 @@ def idle_sample(**kw):
     return s
 
 
+class WorkerJobs(unittest.TestCase):
+    def test_waiting_and_in_flight_jobs_count(self):
+        self.assertEqual(wd.worker_jobs({"at": T0, "job": None, "visible": 2, "inFlight": 1}, T0 + 10, 180), 3)
+        self.assertEqual(wd.worker_jobs({"at": T0, "job": "j", "visible": 0, "inFlight": 0}, T0, 180), 1)
+
+    def test_stale_or_unknown_is_none_never_zero(self):
+        self.assertIsNone(wd.worker_jobs({"at": T0, "job": None, "visible": 0, "inFlight": 0}, T0 + 181, 180))
+        self.assertIsNone(wd.worker_jobs({"at": T0, "job": None, "visible": None, "inFlight": None}, T0, 180))
+        self.assertIsNone(wd.worker_jobs(None, T0, 180))
+
+    def test_a_waiting_job_keeps_the_instance_busy(self):
+        d = wd.decide(idle_sample(jobs=1), {"idle_since": T0}, CONFIG, T0 + 3600)
+        self.assertTrue(d["busy"])
+        self.assertFalse(d["poweroff"])
+
+
 class Decide(unittest.TestCase):
     def test_first_idle_run_starts_the_clock(self):
         d = wd.decide(idle_sample(), {}, CONFIG, T0)

@@ -1,7 +1,10 @@
 """The worker's pure decisions (playbooks/comfyui/comfyui-worker.py), without boto3, SQS or ComfyUI."""
 import importlib.util
 import os
+import sys
 import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the playbook's sources
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location(

@@ -77,6 +77,7 @@ function config(over: Record<string, unknown> = {}): string {
     state_file: path.join(f.dir, 'run', 'state.json'),
     poweroff_command: ['fake-poweroff', '--now'],
     inhibit_files: [path.join(f.dir, 'inhibit')],
+    worker_status_file: path.join(f.dir, 'worker-status.json'),
     instance_id: INSTANCE,
     aws_cli_fallback: true,
     ...over,
@@ -158,6 +159,18 @@ describe('the watchdog, run as the timer runs it', () => {
     expect(out).toMatch(/ComfyUI \/queue: /);
     expect(f.emfLines).toEqual([]);
     expect(poweredOff()).toBe(true);
+  });
+
+  test('jobs waiting in the SQS queue (the worker\'s status file) keep it up; a stale status file does not', async () => {
+    setIdleSince(3600);
+    const status = (at: number) => writeFileSync(path.join(f.dir, 'worker-status.json'),
+      JSON.stringify({ at, job: null, visible: 2, inFlight: 0 }));
+    status(Date.now() / 1000 - 5);
+    expect(await watchdog(config())).toMatch(/jobs=2 .*busy \(2 job\(s\) in the SQS queue\) -> stay up/);
+    expect(poweredOff()).toBe(false);
+    status(Date.now() / 1000 - 600);
+    setIdleSince(3600);
+    expect(await watchdog(config())).toMatch(/jobs=- .*-> POWER OFF/);
   });
 
   test('an inhibit file keeps the instance up', async () => {
