@@ -1,4 +1,5 @@
 import type { ZiggieConfig } from '../config/schema';
+import { GPU_NAME } from './gpu-signals';
 
 /**
  * Names and ARNs derived from the config, shared by the stacks so that no stack needs a cross-stack reference or an
@@ -41,6 +42,28 @@ export function ziggieNames(config: ZiggieConfig) {
 }
 
 export type ZiggieNames = ReturnType<typeof ziggieNames>;
+
+/**
+ * The GPU stack's names. Fixed rather than derived from `project`: the AMI bakes the log group into its agent and
+ * watchdog config, the n8n workflow (docs/n8n/) calls the function by name, and a rename would replace live resources.
+ */
+export const GPU_NAMES = {
+  /** Launch template, instance and its volumes (`Name` tag). */
+  instance: GPU_NAME,
+  /** The instance's role and instance profile. */
+  instanceRole: `${GPU_NAME}-instance`,
+  comfyuiLogGroup: '/ziggie/comfyui',
+  alertsTopic: 'ziggie-gpu-alerts',
+  controlFunction: 'ziggie-gpu-control',
+  controlInvokePolicy: 'ziggie-gpu-control-invoke',
+  idleAlarm: (signal: string) => `ziggie-gpu-idle-${signal}`,
+  idleComposite: 'ziggie-gpu-idle',
+  idleStopRule: 'ziggie-gpu-idle-stop',
+  /** The max-runtime schedule and the role it invokes the function with. */
+  runtimeCap: 'ziggie-gpu-runtime-cap',
+  budgetStopRole: 'ziggie-budget-stop-gpu',
+  spotRule: (event: string) => `ziggie-gpu-spot-${event}`,
+} as const;
 
 /**
  * Secrets Manager appends `-` and six random characters to a secret's ARN; `??????` matches exactly those, so a

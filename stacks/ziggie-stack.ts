@@ -1,7 +1,9 @@
-import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, TerraformElement, TerraformStack } from 'cdktf';
+import { makeUniqueId } from 'cdktf/lib/private/unique';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import type { Construct } from 'constructs';
+import type { Construct, Node } from 'constructs';
 import type { ZiggieConfig } from '../config/schema';
+import { addressComponents } from '../modules/flat-construct';
 
 export interface ZiggieStackProps {
   readonly config: ZiggieConfig;
@@ -36,5 +38,21 @@ export class ZiggieStack extends TerraformStack {
       // cdktf 0.21's S3Backend props predate Terraform 1.10's S3-native locking.
       this.addOverride('terraform.backend.s3.use_lockfile', true);
     }
+  }
+
+  private readonly allocated = new Map<string, string>();
+
+  /** cdktf's own scheme (a lone id as-is, a nested path hashed), with flat constructs left out of the path. */
+  protected override allocateLogicalId(element: TerraformElement | Node): string {
+    const node = TerraformElement.isTerraformElement(element) ? element.node : element;
+    const components = addressComponents(this, node);
+    if (components.length === 0) return '';
+    const id = makeUniqueId(components);
+    const owner = this.allocated.get(id);
+    if (owner !== undefined && owner !== node.path) {
+      throw new Error(`stack ${this.node.id}: "${node.path}" and "${owner}" would both be ${id} in Terraform (ids in flat constructs must be unique in the stack)`);
+    }
+    this.allocated.set(id, node.path);
+    return id;
   }
 }

@@ -1,4 +1,10 @@
+import type { Construct } from 'constructs';
+import { CloudwatchCompositeAlarm } from '@cdktf/provider-aws/lib/cloudwatch-composite-alarm';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../shared/gpu-signals';
+import { GPU_NAMES } from '../../shared/names';
+import { FlatConstruct } from '../flat-construct';
 
 export interface IdleAlarmSpec {
   readonly key: 'cpu' | 'gpu' | 'queue';
@@ -49,4 +55,56 @@ export function idleAlarmSpecs(idleMinutes: number): IdleAlarmSpec[] {
       ...window,
     },
   ];
+}
+
+export interface IdleAlarmsProps {
+  readonly instanceId: string;
+  readonly idleMinutes: number;
+  /** The composite alarm notifies this topic. */
+  readonly alertsTopicArn: string;
+}
+
+/**
+ * Stop path 1: the three idle alarms, their composite (all three idle for `idleMinutes`), and the EventBridge rule
+ * that fires when the composite goes to ALARM — point it at whatever stops the GPU.
+ */
+export class IdleAlarms extends FlatConstruct {
+  readonly composite: CloudwatchCompositeAlarm;
+  readonly stopRule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: IdleAlarmsProps) {
+    super(scope, id);
+    const alarms = idleAlarmSpecs(props.idleMinutes).map((spec) => new CloudwatchMetricAlarm(this, `idle-${spec.key}`, {
+      alarmName: GPU_NAMES.idleAlarm(spec.key),
+      alarmDescription: spec.description,
+      namespace: spec.namespace,
+      metricName: spec.metricName,
+      dimensions: { InstanceId: props.instanceId },
+      statistic: spec.statistic,
+      period: spec.periodSeconds,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.datapointsToAlarm,
+      comparisonOperator: 'LessThanThreshold',
+      threshold: spec.threshold,
+      // Missing data means "not idle": a stopped instance stays OK (no flapping) and a busy instance whose agent
+      // hiccups is never stopped by a gap. The watchdog and the runtime cap catch a silent, idle instance.
+      treatMissingData: 'notBreaching',
+    }));
+    this.composite = new CloudwatchCompositeAlarm(this, 'idle', {
+      alarmName: GPU_NAMES.idleComposite,
+      alarmDescription: `CPU, GPU and ComfyUI queue all idle for ${props.idleMinutes} minutes: stop the GPU`,
+      alarmRule: alarms.map((a) => `ALARM("${a.alarmName}")`).join(' AND '),
+      alarmActions: [props.alertsTopicArn],
+    });
+    this.stopRule = new CloudwatchEventRule(this, 'idle-rule', {
+      name: GPU_NAMES.idleStopRule,
+      description: 'The idle composite alarm went to ALARM: stop the GPU',
+      eventPattern: JSON.stringify({
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: [this.composite.arn],
+        detail: { state: { value: ['ALARM'] } },
+      }),
+    });
+  }
 }

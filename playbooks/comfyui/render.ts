@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { ASSET_PREFIXES } from '../../shared/storage-prefixes';
 import { COMFYUI_QUEUE_METRIC, GPU_UTILIZATION_METRIC, IDLE_THRESHOLDS } from '../../shared/gpu-signals';
+import { GPU_NAMES } from '../../shared/names';
 
 /** The watchdog script shipped to /usr/local/bin/comfyui-watchdog (Python 3 standard library only). */
 export const WATCHDOG_SCRIPT = path.join(__dirname, 'comfyui-watchdog.py');
@@ -14,10 +15,10 @@ export const WATCHDOG_SCRIPT = path.join(__dirname, 'comfyui-watchdog.py');
 export const WORKER_SCRIPT = path.join(__dirname, 'comfyui-worker.py');
 
 /**
- * The log group the GPU stack creates for the instance (stacks/gpu.ts `comfyui-logs`; its instance profile may
+ * The log group the GPU stack creates for the instance (modules/gpu/instance.ts `comfyui-logs`; its instance profile may
  * create streams and put events there only). ComfyUI's log and the watchdog's EMF events go to it.
  */
-export const COMFYUI_LOG_GROUP = '/ziggie/comfyui';
+export const COMFYUI_LOG_GROUP = GPU_NAMES.comfyuiLogGroup;
 
 /** The CloudWatch agent's embedded-metric-format listener ("logs.metrics_collected.emf"). */
 export const EMF_ADDRESS = 'tcp://127.0.0.1:25888';

@@ -1,0 +1,133 @@
+import type { Construct } from 'constructs';
+import { AssetType, TerraformAsset } from 'cdktf';
+import type { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import type { ZiggieConfig } from '../../config/schema';
+import { bundleLambda } from '../../lambda/bundle';
+import { assumeRolePolicy, policyDocument } from '../../shared/iam-policy';
+import { GPU_NAMES } from '../../shared/names';
+import { FlatConstruct } from '../flat-construct';
+
+export interface GpuControlFunctionProps {
+  readonly gpu: ZiggieConfig['gpu'];
+  readonly accountId: string;
+  /** The instance it starts and stops. */
+  readonly instanceId: string;
+  readonly instanceArn: string;
+  /** The workflow that calls the function may upload its results under `comfyui/generated/` of this bucket. */
+  readonly assetsBucket: string;
+  /** The IAM user n8n signs its calls as (created by the iam stack: deploy iam before gpu). */
+  readonly invokerUser: string;
+}
+
+/**
+ * The gpu-control Lambda (lambda/gpu-control, bundled at synth) with its Function URL, a role that can act on
+ * this one instance only, and the policy that lets n8n call it.
+ */
+export class GpuControlFunction extends FlatConstruct {
+  readonly fn: LambdaFunction;
+  readonly url: LambdaFunctionUrl;
+  readonly invokePolicy: IamPolicy;
+
+  constructor(scope: Construct, id: string, props: GpuControlFunctionProps) {
+    super(scope, id);
+    const { gpu } = props;
+    const logs = new CloudwatchLogGroup(this, 'function-logs', {
+      name: `/aws/lambda/${GPU_NAMES.controlFunction}`,
+      retentionInDays: 30,
+    });
+    const role = new IamRole(this, 'function-role', {
+      name: GPU_NAMES.controlFunction,
+      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com', props.accountId),
+    });
+    new IamRolePolicy(this, 'function-policy', {
+      role: role.name,
+      name: 'act-on-the-gpu-only',
+      policy: policyDocument([
+        { Sid: 'StartStopThisInstance', Effect: 'Allow', Action: ['ec2:StartInstances', 'ec2:StopInstances'], Resource: [props.instanceArn] },
+        // Describe* calls cannot be scoped to a resource in IAM.
+        { Sid: 'ReadInstanceState', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'ec2:DescribeSpotPriceHistory'], Resource: '*' },
+        // GetMetricStatistics has no resource type: it reads the watchdog's ComfyUI heartbeat.
+        { Sid: 'ReadComfyuiHeartbeat', Effect: 'Allow', Action: 'cloudwatch:GetMetricStatistics', Resource: '*' },
+        { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logs.arn}:*`] },
+      ]),
+    });
+    const bundle = new TerraformAsset(this, 'gpu-control-code', {
+      path: bundleLambda('gpu-control'),
+      type: AssetType.ARCHIVE,
+    });
+    this.fn = new LambdaFunction(this, 'gpu-control', {
+      functionName: GPU_NAMES.controlFunction,
+      description: 'Start, stop and report the ComfyUI GPU; enforce idle and max-runtime stops',
+      role: role.arn,
+      runtime: 'nodejs20.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: bundle.path,
+      sourceCodeHash: bundle.assetHash,
+      timeout: 30,
+      memorySize: 256,
+      // A handful of concurrent callers is plenty; a runaway loop must not fan out.
+      reservedConcurrentExecutions: 5,
+      environment: {
+        variables: {
+          INSTANCE_ID: props.instanceId,
+          COMFYUI_PORT: String(gpu.comfyuiPort),
+          MAX_RUNTIME_HOURS: String(gpu.maxRuntimeHours),
+          SPOT_MAX_PRICE_USD: String(gpu.spot.maxPriceUsdPerHour),
+          INTERRUPTION_WEBHOOK_URL: gpu.interruptionWebhookUrl ?? '',
+        },
+      },
+      dependsOn: [logs],
+    });
+    this.url = new LambdaFunctionUrl(this, 'gpu-control-url', {
+      functionName: this.fn.functionName,
+      authorizationType: 'AWS_IAM',
+    });
+    this.invokePolicy = new IamPolicy(this, 'invoke-policy', {
+      name: GPU_NAMES.controlInvokePolicy,
+      description: 'The n8n GPU workflow: call gpu-control (Function URL or Invoke) and upload its results',
+      policy: policyDocument([
+        {
+          Sid: 'CallGpuControlUrl',
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunctionUrl',
+          Resource: this.fn.arn,
+          Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+        },
+        // n8n's AWS Lambda node calls the Invoke API (its HTTP node mis-derives the signing service for
+        // *.lambda-url.* hosts on some versions); same function, same identity.
+        { Sid: 'InvokeGpuControl', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.fn.arn },
+        // The workflow in docs/n8n/ uploads ComfyUI's output; only under comfyui/generated/.
+        {
+          Sid: 'UploadGeneratedAssets',
+          Effect: 'Allow',
+          Action: 's3:PutObject',
+          Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`],
+        },
+      ]),
+    });
+    // n8n signs its Function URL calls as the n8n/Flowise identity the iam stack creates (deploy iam before gpu).
+    new IamUserPolicyAttachment(this, 'n8n-may-invoke', { user: props.invokerUser, policyArn: this.invokePolicy.arn });
+  }
+
+  /** EventBridge `rule` invokes the function: its target and the permission scoped to that rule. */
+  invokeFromEvents(key: string, rule: CloudwatchEventRule): void {
+    new CloudwatchEventTarget(this, `${key}-target`, { rule: rule.name, arn: this.fn.arn });
+    new LambdaPermission(this, `${key}-permission`, {
+      statementId: `events-${key}`,
+      action: 'lambda:InvokeFunction',
+      functionName: this.fn.functionName,
+      principal: 'events.amazonaws.com',
+      sourceArn: rule.arn,
+    });
+  }
+}
