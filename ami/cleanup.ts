@@ -54,18 +54,25 @@ export class CleanupStack {
         const item = this.items[i]!;
         if (!item.armed) continue;
         item.armed = false;
-        try {
-          await item.fn();
-          log(`  removed ${item.label}`);
-        } catch (e) {
-          const error = e instanceof Error ? e.message : String(e);
-          failures.push({ label: item.label, error });
-          log(`  could NOT remove ${item.label}: ${error}`);
-        }
+        const failure = await removeNow(item.label, item.fn, log);
+        if (failure) failures.push(failure);
       }
     } finally {
       this.running = false;
     }
     return failures;
+  }
+}
+
+/** Remove one thing now and say so: the failure (labelled for a later --sweep or a human), or undefined. */
+export async function removeNow(label: string, fn: () => Promise<void>, log: (line: string) => void): Promise<CleanupFailure | undefined> {
+  try {
+    await fn();
+    log(`  removed ${label}`);
+    return undefined;
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    log(`  could NOT remove ${label}: ${error}`);
+    return { label, error };
   }
 }

@@ -12,7 +12,7 @@ import { HostKeyError, UnreachableError } from '../provision/errors';
 import type { Inventory } from '../provision/inventory';
 import { ConsoleOutput, type Output } from '../provision/output';
 import { runPlaybook } from '../provision/runner';
-import type { BakeDeps, BuilderTarget, KeyFile } from './bake';
+import type { BakeDeps, BuilderTarget, KeyFile } from './types';
 import { poll, realSleep, type Sleep } from './wait';
 
 /**
