@@ -76,6 +76,8 @@ module.exports = {
     exclude: { path: '^(node_modules|cdktf\\.out|\\.cache|coverage)/' },
     tsPreCompilationDeps: true,
     extraExtensionsToScan: ['.cjs'],
+    // Resolve package subpaths through their exports map, as Node's require does (the MCP SDK has no other way in).
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'] },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

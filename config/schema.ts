@@ -69,6 +69,13 @@ const container = z.strictObject({
   backupPaths: z.array(z.string().startsWith('/')).default([]),
   /** Run an init process (docker-init) as PID 1: reaps zombies and forwards signals (compose `init: true`). */
   init: z.boolean().optional(),
+  /** Compose healthcheck: what a deploy waits for before it keeps a new version (otherwise: running and not restarting). */
+  healthcheck: z.strictObject({
+    test: z.array(z.string()).min(2).refine((t) => t[0] === 'CMD' || t[0] === 'CMD-SHELL', { error: 'starts with CMD or CMD-SHELL' }),
+    intervalSeconds: z.number().int().min(1).max(300).default(5),
+    retries: z.number().int().min(1).max(20).default(3),
+    startPeriodSeconds: z.number().int().min(0).max(600).default(0),
+  }).optional(),
 });
 
 const scenario = z.strictObject({
@@ -79,6 +86,51 @@ const scenario = z.strictObject({
   cloudfrontGbOut: z.number().min(0),
   lambdaInvocationsPerMonth: z.number().int().min(0),
   logsGbPerMonth: z.number().min(0),
+});
+
+/** Grants: capability name → allowed values per parameter (an empty map allows any value the schema accepts). */
+const CAPABILITY_NAME = /^[a-z0-9-]+(:[a-z0-9-]+)?$/;
+const agentGrant = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, { error: 'parameter names are letters and digits' }),
+  z.array(z.union([z.string(), z.number()])).min(1, { error: 'list at least one allowed value' }));
+
+const agent = z.strictObject({
+  description: z.string().max(200).default(''),
+  capabilities: z.record(z.string().regex(CAPABILITY_NAME, { error: 'capability names look like cloud:status' }), agentGrant.nullable()
+    .transform((g) => g ?? {})),
+  /** Requests per minute over HTTP and MCP (per agent). */
+  rateLimitPerMinute: z.number().int().min(1).max(100_000).default(120),
+});
+
+/** The control center (HTTP API + MCP): where it listens, where agent token hashes live, its limits. */
+const controlCenter = z.strictObject({
+  host: z.ipv4({ error: 'an IPv4 address such as 127.0.0.1' }).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535).default(7420),
+  /** JSON file of token hashes (mode 0600). `~/` is the operator's home directory. */
+  tokenStore: z.string().min(1).regex(/^(~\/|\/|\.{0,2}\/?)[^\0]*$/, { error: 'a file path' }).optional(),
+  bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /** Browser origins allowed to call the API (CORS). Empty: CORS off. */
+  corsOrigins: z.array(httpsUrl).default([]),
+  /** How long status reads (instances, costs, health) are served from memory. */
+  statusCacheSeconds: z.number().min(0).max(300).default(5),
+  /** Per AWS / Hostinger request made by a capability. */
+  requestTimeoutSeconds: z.number().int().min(1).max(300).default(15),
+  bedrock: z.strictObject({
+    maxTokens: z.number().int().min(1).max(8192).default(1024),
+    maxInputChars: z.number().int().min(1).max(200_000).default(16_000),
+  }).default({ maxTokens: 1024, maxInputChars: 16_000 }),
+  deploy: z.strictObject({
+    /** How long a rolled-out VPS service may take to report healthy before it is rolled back. */
+    healthTimeoutSeconds: z.number().int().min(5).max(1800).default(120),
+    frontend: z.strictObject({
+      /** Key prefix in storage.assetsBucket the frontend is published under. */
+      prefix: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, { error: 'a key prefix ending in / such as frontend/' }).default('frontend/'),
+      cloudfrontDistributionId: z.string().regex(/^E[A-Z0-9]{8,20}$/, { error: 'a CloudFront distribution id such as E2ABCDEFGHIJKL' }).optional(),
+      /** Built frontends are read from <artifactsDir>/<app>/<version>/ on the control plane's machine (never a path from a request). */
+      artifactsDir: z.string().min(1).default('artifacts'),
+    }).default({ prefix: 'frontend/', artifactsDir: 'artifacts' }),
+    /** The provisioning inventory of the VPS (hostinger deploys run through it). */
+    inventory: z.string().min(1).optional(),
+  }).default({ healthTimeoutSeconds: 120, frontend: { prefix: 'frontend/', artifactsDir: 'artifacts' } }),
 });
 
 const sectionsSchema = z.strictObject({
@@ -173,6 +225,8 @@ const sectionsSchema = z.strictObject({
   notifications: z.strictObject({ emails: z.array(email).min(1) }),
   ops: z.strictObject({ awsMaxAttempts: z.number().int().min(1).max(10) }),
   containers: z.array(container),
+  controlCenter: controlCenter.optional(),
+  agents: z.record(z.string().regex(DNS_LABEL, { error: 'agent names are lowercase letters, digits and hyphens' }), agent).default({}),
   scenarios: z.strictObject({ default: z.string(), list: z.array(scenario).min(1) }),
 });
 
@@ -262,4 +316,6 @@ const crossFieldChecks: CrossFieldCheck[] = [
 
 export type ZiggieConfig = z.infer<typeof configSchema>;
 export type ContainerConfig = ZiggieConfig['containers'][number];
+export type AgentConfig = ZiggieConfig['agents'][string];
+export type ControlCenterConfig = NonNullable<ZiggieConfig['controlCenter']>;
 export type UsageScenario = ZiggieConfig['scenarios']['list'][number];

@@ -21,7 +21,8 @@ import {
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { awsErrorCode } from '../../shared/aws-errors';
 
-export type AuditResult = 'ok' | 'no-change' | 'error';
+/** `refused`: the control plane turned a call away (unknown agent or capability, not granted, bad params). */
+export type AuditResult = 'ok' | 'no-change' | 'error' | 'refused';
 
 export interface AuditRecord {
   id: string;

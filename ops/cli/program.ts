@@ -37,6 +37,11 @@ export interface CliDeps {
   ssh?: RemoteRun;
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
+  /** More command groups added by the entry script (the control plane's `agent …`); ops never imports them. */
+  extend?: (program: Command, tools: {
+    out(line: string): void; err(line: string): void; fail(code: number): void;
+    context(cmd: Command): OpsContext; configFile(cmd: Command): string | undefined;
+  }) => void;
 }
 
 /** Exit codes: 0 ok, 1 a check or operation failed, 2 bad config or usage. */
@@ -325,6 +330,11 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
         () => ({ detail: { ttl: record.ttl, records: content } }));
       emit({ domain, ...record, updated: true }, () => out(`${name}.${domain} ${record.type} → ${content.join(', ')} (ttl ${record.ttl})`));
     });
+
+  deps.extend?.(program, {
+    out, err, fail, context,
+    configFile: (cmd) => (cmd.optsWithGlobals() as { config?: string }).config ?? configPath(),
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

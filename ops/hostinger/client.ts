@@ -101,6 +101,16 @@ export class HostingerClient {
     return this.request('GET', `/api/vps/v1/virtual-machines/${id}`) as Promise<VirtualMachine>;
   }
 
+  /** Power the VM on (Hostinger: POST …/start); returns the action to poll. */
+  startVirtualMachine(id: number): Promise<Action> {
+    return this.request('POST', `/api/vps/v1/virtual-machines/${id}/start`) as Promise<Action>;
+  }
+
+  /** Power the VM off (Hostinger: POST …/stop); returns the action to poll. */
+  stopVirtualMachine(id: number): Promise<Action> {
+    return this.request('POST', `/api/vps/v1/virtual-machines/${id}/stop`) as Promise<Action>;
+  }
+
   // ── Snapshots and actions ───────────────────────────────────────────────────────────────────────
   /** The VM's snapshot, or null when it has none. */
   async getSnapshot(vmId: number): Promise<Snapshot | null> {

@@ -100,6 +100,10 @@ export function composeFile(c: ContainerConfig): string {
     ...(Object.keys(c.env).length ? { environment: c.env } : {}),
     // The values live in tmpfs only, fetched by ziggie-secrets.service; compose reads the file as root.
     ...(hasSecrets ? { env_file: [secretsFile(c.name)] } : {}),
+    ...(c.healthcheck ? { healthcheck: {
+      test: c.healthcheck.test, interval: `${c.healthcheck.intervalSeconds}s`, retries: c.healthcheck.retries,
+      start_period: `${c.healthcheck.startPeriodSeconds}s`, timeout: `${c.healthcheck.intervalSeconds}s`,
+    } } : {}),
     labels: {
       'org.ziggie.managed-by': 'provision-vps',
       ...(hasSecrets ? { 'org.ziggie.secrets-mapping': secretsDigest(c) } : {}),
