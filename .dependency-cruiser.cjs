@@ -77,7 +77,7 @@ module.exports = {
     tsPreCompilationDeps: true,
     extraExtensionsToScan: ['.cjs'],
     // Resolve package subpaths through their exports map, as Node's require does (the MCP SDK has no other way in).
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'import', 'node', 'default'] },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };
