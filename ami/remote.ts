@@ -106,7 +106,13 @@ export function remoteDeps(o: RemoteOptions): Pick<BakeDeps, 'waitForSsh' | 'pro
 
 /** The caller's public IPv4, from checkip.amazonaws.com (AWS's own echo service). */
 export async function checkIp(signal?: AbortSignal, url = 'https://checkip.amazonaws.com'): Promise<string> {
-  const r = await fetch(url, { signal, headers: { 'user-agent': 'ziggie-bake-ami' } });
+  // never a silent wait: 5 s for the whole exchange
+  const deadline = AbortSignal.timeout(5000);
+  const r = await fetch(url, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline, headers: { 'user-agent': 'ziggie-bake-ami' } })
+    .catch((e: Error) => {
+      if (signal?.aborted) throw e;
+      throw new Error(`${url}: ${deadline.aborted ? 'no answer within 5000 ms' : (e.cause as { code?: string })?.code ?? e.message}: pass --my-ip instead`);
+    });
   if (!r.ok) throw new Error(`${url} answered HTTP ${r.status}: pass --my-ip instead`);
   return (await r.text()).trim();
 }

@@ -223,7 +223,12 @@ const sectionsSchema = z.strictObject({
     modelArns: z.array(z.string().regex(BEDROCK_ARN, { error: 'not a Bedrock model ARN' })).default([]),
   }),
   notifications: z.strictObject({ emails: z.array(email).min(1) }),
-  ops: z.strictObject({ awsMaxAttempts: z.number().int().min(1).max(10) }),
+  ops: z.strictObject({
+    awsMaxAttempts: z.number().int().min(1).max(10),
+    /** Per attempt, for every AWS and Hostinger call: no call waits silently. */
+    connectTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
+    requestTimeoutMs: z.number().int().min(100).max(300_000).default(5000),
+  }),
   containers: z.array(container),
   controlCenter: controlCenter.optional(),
   agents: z.record(z.string().regex(DNS_LABEL, { error: 'agent names are lowercase letters, digits and hyphens' }), agent).default({}),

@@ -24,7 +24,7 @@ export function opsContext(config: ZiggieConfig, overrides: Partial<Omit<OpsCont
   let client: Promise<HostingerClient> | undefined;
   const hostinger = overrides.hostinger ?? (() => {
     client ??= resolveHostingerToken({ secretId: config.secrets.hostingerApiToken, secrets: aws.secrets, env: overrides.env })
-      .then(({ token }) => new HostingerClient({ token, baseUrl: (overrides.env ?? process.env).HOSTINGER_API_URL, ...overrides.hostingerOptions }));
+      .then(({ token }) => new HostingerClient({ token, baseUrl: (overrides.env ?? process.env).HOSTINGER_API_URL, timeoutMs: config.ops.requestTimeoutMs, ...overrides.hostingerOptions }));
     return client;
   });
   return { config, aws, audit, hostinger };

@@ -17,6 +17,7 @@ import {
   apt, block, compose, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
 } from '../provision';
 import { ProvisionInputError } from '../provision/errors';
+import { awsTimeouts, nameEndpointOnFailure } from '../shared/aws-timeouts';
 import { grafanaProvisioningFiles } from './hostinger-vps/grafana';
 import {
   BACKUP_UNIT, NETWORK, PATHS, SECRETS_UNIT, awsCredentialsFile, backupUnits, composeFile, fail2banJail, mappingDigest,
@@ -91,7 +92,10 @@ export interface VpsPlaybookOptions {
 function sdkPutSecret(config: ZiggieConfig): PutSecret {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
-  const client = new sm.SecretsManagerClient({ region: config.region, maxAttempts: config.ops.awsMaxAttempts });
+  const timeouts = awsTimeouts(config.ops);
+  const client = nameEndpointOnFailure(new sm.SecretsManagerClient({
+    region: config.region, maxAttempts: config.ops.awsMaxAttempts, retryMode: 'adaptive', requestHandler: timeouts,
+  }), timeouts);
   return async (name, value) => {
     await client.send(new sm.PutSecretValueCommand({ SecretId: name, SecretString: value }));
   };

@@ -14,10 +14,10 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, configPath, loadConfig } from '../config/load';
-import { awsClientConfig } from '../ops/aws/clients';
+import { awsClient, awsClientConfig } from '../ops/aws/clients';
 import { explainAwsError } from '../ops/aws/errors';
 import { playbookHash } from '../playbooks/comfyui-ami';
-import { BakeError, BakeInputError, bakeAmi, sweep, type BakeDeps } from '../ami/bake';
+import { BakeError, BakeInputError, bakeAmi, sshCidr, sweep, type BakeDeps } from '../ami/bake';
 import { formatMs } from '../ami/progress';
 import { checkIp, remoteDeps, writeKeyFile } from '../ami/remote';
 import { realSleep } from '../ami/wait';
@@ -68,6 +68,15 @@ export async function runBakeCli(argv: string[], io: CliIo, override: Partial<Ba
     io.err('bake-ami: --dry-run goes with --sweep');
     return 2;
   }
+  // every flag's value is checked here, before the config is read or AWS is called
+  try {
+    if (o.myIp) sshCidr(o.myIp, '--my-ip');
+    if (o.subnetId && !/^subnet-[0-9a-f]{8,17}$/.test(o.subnetId)) throw new BakeInputError(`--subnet-id: ${JSON.stringify(o.subnetId)} is not a subnet id such as subnet-0123456789abcdef0`);
+    if (o.baseAmi && !/^ami-[0-9a-f]{8,17}$/.test(o.baseAmi)) throw new BakeInputError(`--base-ami: ${JSON.stringify(o.baseAmi)} is not an AMI id such as ami-0123456789abcdef0`);
+  } catch (e) {
+    io.err(`bake-ami: ${(e as Error).message}`);
+    return 2;
+  }
 
   let config;
   try {
@@ -82,9 +91,9 @@ export async function runBakeCli(argv: string[], io: CliIo, override: Partial<Ba
 
   const aws = awsClientConfig(config);
   const deps: BakeDeps = {
-    ec2: new EC2Client(aws),
-    ssm: new SSMClient(aws),
-    sts: new STSClient(aws),
+    ec2: awsClient((c) => new EC2Client(c), aws),
+    ssm: awsClient((c) => new SSMClient(c), aws),
+    sts: awsClient((c) => new STSClient(c), aws),
     myIp: (signal) => checkIp(signal),
     writeKey: (material) => writeKeyFile(material),
     ...remoteDeps({ config, trustNewHostKey: o.trustNewHostKey, allowCpu: o.allowCpu, log: io.out }),

@@ -1,7 +1,8 @@
 /**
  * AWS clients for the ops CLI, all with the SDK's own retry strategy: `adaptive` (exponential back-off with
  * jitter plus a client-side rate limiter that slows down when AWS throttles) and `ops.awsMaxAttempts` attempts.
- * No hand-written back-off anywhere in ops/.
+ * No hand-written back-off anywhere in ops/. Every attempt has a connect and a request timeout (ops.connectTimeoutMs,
+ * ops.requestTimeoutMs); a call that gets no answer fails with a line naming the endpoint.
  */
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -11,16 +12,24 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { ZiggieConfig } from '../../config/schema';
+import { awsTimeouts, nameEndpointOnFailure, type AwsTimeouts, type SdkClient } from '../../shared/aws-timeouts';
 
 export interface AwsClientConfig {
   region: string;
   maxAttempts: number;
   retryMode: 'adaptive';
+  /** connect and per-attempt request timeouts (ops/aws/timeouts.ts) */
+  requestHandler: AwsTimeouts;
 }
 
-/** The retry settings every ops client uses. Cost Explorer and Budgets are global services served from us-east-1. */
+/** The retry and timeout settings every client uses. Cost Explorer and Budgets are global services served from us-east-1. */
 export function awsClientConfig(config: Pick<ZiggieConfig, 'region' | 'ops'>, region = config.region): AwsClientConfig {
-  return { region, maxAttempts: config.ops.awsMaxAttempts, retryMode: 'adaptive' };
+  return { region, maxAttempts: config.ops.awsMaxAttempts, retryMode: 'adaptive', requestHandler: awsTimeouts(config.ops) };
+}
+
+/** A client built with awsClientConfig whose timeouts and connection errors name the endpoint. */
+export function awsClient<C extends SdkClient>(make: (cfg: AwsClientConfig) => C, cfg: AwsClientConfig): C {
+  return nameEndpointOnFailure(make(cfg), cfg.requestHandler);
 }
 
 export interface AwsClients {
@@ -43,12 +52,12 @@ export function awsClients(config: Pick<ZiggieConfig, 'region' | 'ops'>): AwsCli
   const regional = awsClientConfig(config);
   const global = awsClientConfig(config, 'us-east-1');
   return {
-    get ec2() { return lazy('ec2', () => new EC2Client(regional)); },
-    get sts() { return lazy('sts', () => new STSClient(regional)); },
-    get secrets() { return lazy('secrets', () => new SecretsManagerClient(regional)); },
-    get logs() { return lazy('logs', () => new CloudWatchLogsClient(regional)); },
-    get cloudwatch() { return lazy('cloudwatch', () => new CloudWatchClient(regional)); },
-    get costExplorer() { return lazy('ce', () => new CostExplorerClient(global)); },
-    get budgets() { return lazy('budgets', () => new BudgetsClient(global)); },
+    get ec2() { return lazy('ec2', () => awsClient((c) => new EC2Client(c), regional)); },
+    get sts() { return lazy('sts', () => awsClient((c) => new STSClient(c), regional)); },
+    get secrets() { return lazy('secrets', () => awsClient((c) => new SecretsManagerClient(c), regional)); },
+    get logs() { return lazy('logs', () => awsClient((c) => new CloudWatchLogsClient(c), regional)); },
+    get cloudwatch() { return lazy('cloudwatch', () => awsClient((c) => new CloudWatchClient(c), regional)); },
+    get costExplorer() { return lazy('ce', () => awsClient((c) => new CostExplorerClient(c), global)); },
+    get budgets() { return lazy('budgets', () => awsClient((c) => new BudgetsClient(c), global)); },
   };
 }

@@ -35,6 +35,8 @@ function firstLine(text: unknown): string {
 
 /** One line, no stack: what happened and what to do next. `doing` names the operation ("starting the GPU"). */
 export function explainAwsError(err: unknown, doing?: string): string {
+  // already one line naming the endpoint (ops/aws/timeouts.ts)
+  if ((err as { name?: string } | null)?.name === 'AwsEndpointError') return `${(err as Error).message}${doing ? ` (${doing})` : ''}`;
   const code = awsErrorCode(err);
   const message = firstLine((err as { message?: unknown } | null)?.message);
   const during = doing ? ` while ${doing}` : '';

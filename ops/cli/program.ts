@@ -3,7 +3,7 @@
  * everywhere; every mutating command is audited; every failure is one line that says what to do next.
  * scripts/ziggie.ts is the entry point; tests call `runCli` with their own context and streams.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { loadConfig, configPath, ConfigError } from '../../config/load';
 import type { ZiggieConfig } from '../../config/schema';
 import type { AuditRecord } from '../audit/audit';
@@ -19,6 +19,7 @@ import { restoreLatestSnapshot, snapshotBeforeChange } from '../hostinger/snapsh
 import { MissingTokenError } from '../hostinger/token';
 import type { DnsRecordType } from '../hostinger/types';
 import { getSecret, listSecrets, putSecret } from '../secrets';
+import { dnsType, intIn, minutes, month, since } from './args';
 import { duration, parseSince, readSecretInput, table, usd, type SecretInputIo } from './output';
 
 export interface CliIo {
@@ -94,16 +95,16 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     if (['not-found', 'terminated', 'unavailable'].includes(a.state)) fail();
     if (wanted === 'running' && !(a.state === 'running' && a.ready)) fail();
   };
-  const waitOpts = (c: OpsContext, timeoutMin: string) => ({
-    timeoutMs: Number(timeoutMin) * 60_000,
+  const waitOpts = (c: OpsContext, timeoutMin: number) => ({
+    timeoutMs: timeoutMin * 60_000,
     sleep: deps.sleep,
     onProgress: (a: GpuAnswer, ms: number) => err(`[${duration(Math.round(ms / 1000))}] ${a.message}${a.cost ? ` · ${usd(a.cost.sessionUsd)} so far` : ''}`),
   });
 
   gpu.command('start').description('start the GPU (idempotent); --wait until ComfyUI answers')
-    .option('--wait', 'wait until ComfyUI answers, with progress').option('--timeout <minutes>', 'give up waiting after', '10')
+    .option('--wait', 'wait until ComfyUI answers, with progress').option('--timeout <minutes>', 'give up waiting after', minutes, 10)
     .addOption(instanceOpt())
-    .action(async (o: { wait?: boolean; timeout: string; instanceId?: string }, cmd: Command) => {
+    .action(async (o: { wait?: boolean; timeout: number; instanceId?: string }, cmd: Command) => {
       const c = context(cmd);
       const control = await gpuFor(c, o.instanceId);
       let a = await c.audit.run('gpu.start', o.instanceId ?? 'gpu', () => control.start(),
@@ -134,8 +135,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     });
 
   gpu.command('url').description('the ComfyUI URL (exit 1 while it is not answering)')
-    .option('--wait', 'wait until ComfyUI answers').option('--timeout <minutes>', 'give up waiting after', '10').addOption(instanceOpt())
-    .action(async (o: { wait?: boolean; timeout: string; instanceId?: string }, cmd: Command) => {
+    .option('--wait', 'wait until ComfyUI answers').option('--timeout <minutes>', 'give up waiting after', minutes, 10).addOption(instanceOpt())
+    .action(async (o: { wait?: boolean; timeout: number; instanceId?: string }, cmd: Command) => {
       const c = context(cmd);
       const control = await gpuFor(c, o.instanceId);
       let a = await control.status();
@@ -182,7 +183,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
 
   // ── cost ─────────────────────────────────────────────────────────────────────────────────────────
   program.command('cost').description('AWS spend by service, forecast and budget, plus the VPS, for a month')
-    .option('--month <YYYY-MM>', 'a past month (default: this month to date)')
+    .option('--month <YYYY-MM>', 'a past month (default: this month to date)', month)
     .action(async (o: { month?: string }, cmd: Command) => {
       const c = context(cmd);
       const r = await costReport({ ce: c.aws.costExplorer, budgets: c.aws.budgets }, c.config, { month: o.month, now: deps.now?.() });
@@ -234,12 +235,12 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     records.map((r) => [r.time.slice(0, 19).replace('T', ' '), r.who.replace(/^arn:aws:(sts|iam)::\d+:/, ''), r.action, r.target,
       r.result === 'error' ? `error: ${r.error ?? ''}`.slice(0, 60) : r.result, r.durationMs])));
   audit.command('tail').description('the latest records from CloudWatch (and any still waiting locally)')
-    .option('--since <age>', 'how far back: 30m, 24h, 7d', '24h').option('-n, --limit <n>', 'records', '20')
+    .option('--since <age>', 'how far back: 30m, 24h, 7d', since, '24h').option('-n, --limit <n>', 'records', intIn(1, 10_000), 20)
     .option('--follow', 'keep polling for new records')
-    .action(async (o: { since: string; limit: string; follow?: boolean }, cmd: Command) => {
+    .action(async (o: { since: string; limit: number; follow?: boolean }, cmd: Command) => {
       const c = context(cmd);
       await c.audit.flushPending().catch(() => undefined);
-      const records = await c.audit.tail({ sinceMs: parseSince(o.since), limit: Number(o.limit) });
+      const records = await c.audit.tail({ sinceMs: parseSince(o.since), limit: o.limit });
       const pending = c.audit.pending();
       emit({ records, pendingLocal: pending }, () => {
         printRecords(records);
@@ -320,12 +321,13 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     const zone = await (await context(cmd).hostinger()).getDnsZone(domain);
     emit(zone, () => out(table(['name', 'type', 'ttl', 'content'], zone.map((r) => [r.name, r.type, r.ttl, r.records.map((x) => x.content).join(' | ')]))));
   });
-  dns.command('set <domain> <name> <type> <content...>').description('replace the records of one name+type')
-    .option('--ttl <seconds>', 'TTL', '3600')
-    .action(async (domain: string, name: string, type: string, content: string[], o: { ttl: string }, cmd: Command) => {
+  dns.command('set').description('replace the records of one name+type')
+    .argument('<domain>').argument('<name>').addArgument(new Argument('<type>', 'record type').argParser(dnsType)).argument('<content...>')
+    .option('--ttl <seconds>', 'TTL', intIn(60, 86_400), 3600)
+    .action(async (domain: string, name: string, type: DnsRecordType, content: string[], o: { ttl: number }, cmd: Command) => {
       const c = context(cmd);
       const client = await c.hostinger();
-      const record = { name, type: type.toUpperCase() as DnsRecordType, ttl: Number(o.ttl), records: content.map((x) => ({ content: x })) };
+      const record = { name, type, ttl: o.ttl, records: content.map((x) => ({ content: x })) };
       await c.audit.run('dns.set', `${domain}/${name}/${record.type}`, () => client.updateDnsZone(domain, [record], { overwrite: true }),
         () => ({ detail: { ttl: record.ttl, records: content } }));
       emit({ domain, ...record, updated: true }, () => out(`${name}.${domain} ${record.type} → ${content.join(', ')} (ttl ${record.ttl})`));

@@ -46,8 +46,10 @@ export async function gpuControlFor(config: ZiggieConfig, deps: GpuServiceDeps):
   const rates: GpuRates = { onDemandUsdPerHour: onDemandRate(config), maxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour };
   try {
     rates.spotUsdPerHour = await latestSpotPrice(deps.ec2, config.gpu.instanceType);
-  } catch {
-    /* the estimate falls back to on-demand / max price */
+  } catch (e) {
+    // the estimate falls back to on-demand / max price; but an endpoint that does not answer will not answer the
+    // next call either: say so now rather than wait for it a second time
+    if ((e as Error)?.name === 'AwsEndpointError') throw e;
   }
   // Direct probe with its own short timeout, so a security group that drops our packets leaves time for the heartbeat.
   const direct: FetchLike = deps.fetch ?? ((url, init) => fetch(url, { method: init?.method, signal: AbortSignal.timeout(1500) }));

@@ -61,7 +61,7 @@ export interface HostingerClientOptions {
   token: string;
   baseUrl?: string;
   fetch?: typeof fetch;
-  /** Per-request timeout. */
+  /** Per-attempt timeout for the whole exchange (headers and body); default 10 s (the ops CLI passes ops.requestTimeoutMs). */
   timeoutMs?: number;
   /** Extra attempts after a 429 (any method) or a 5xx/network error (GET only). */
   maxRetries?: number;
@@ -232,9 +232,11 @@ export class HostingerClient {
 
   private async once(method: Method, path: string, body?: unknown): Promise<unknown> {
     const controller = new AbortController();
-    const timeoutMs = this.options.timeoutMs ?? 15_000;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    // one deadline for the whole exchange: headers and body (a server may send headers, then stall)
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     let res: Response;
+    let text: string;
     try {
       res = await this.doFetch(`${this.baseUrl}${path}`, {
         method,
@@ -246,14 +248,16 @@ export class HostingerClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
       });
+      text = await res.text();
     } catch (err) {
-      if (controller.signal.aborted) throw new HostingerApiError('timeout', `Hostinger API did not answer ${method} ${path} within ${timeoutMs} ms`);
+      if (controller.signal.aborted) {
+        throw new HostingerApiError('timeout', `Hostinger API (${this.baseUrl}) did not answer ${method} ${path} within ${timeoutMs} ms (ops.requestTimeoutMs)`);
+      }
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new HostingerApiError('network', `cannot reach the Hostinger API (${cause})`);
+      throw new HostingerApiError('network', `cannot reach the Hostinger API at ${this.baseUrl} (${cause})`);
     } finally {
       clearTimeout(timer);
     }
-    const text = await res.text();
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : null;

@@ -35,7 +35,8 @@ afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.c
 beforeEach(() => { queue = []; seen.length = 0; });
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
-const config = { region: 'eu-north-1' as const, ops: { awsMaxAttempts: 4 } };
+const ops = { awsMaxAttempts: 4, connectTimeoutMs: 3000, requestTimeoutMs: 10_000 };
+const config = { region: 'eu-north-1' as const, ops };
 
 const json = (status: number, body: unknown): Canned => ({ status, body: JSON.stringify(body), type: 'application/x-amz-json-1.1' });
 const throttledJson = json(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
@@ -43,7 +44,8 @@ const xml = (status: number, body: string): Canned => ({ status, body: `<?xml ve
 const ec2Throttled = xml(503, '<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>');
 
 test('the ops clients use the adaptive retry mode with ops.awsMaxAttempts', () => {
-  expect(awsClientConfig(config)).toEqual({ region: 'eu-north-1', maxAttempts: 4, retryMode: 'adaptive' });
+  expect(awsClientConfig(config)).toEqual({ region: 'eu-north-1', maxAttempts: 4, retryMode: 'adaptive',
+    requestHandler: { connectionTimeout: 3000, requestTimeout: 10_000, socketTimeout: 10_000, throwOnRequestTimeout: true } });
   expect(awsClientConfig(config, 'us-east-1').region).toBe('us-east-1');
 });
 
@@ -58,7 +60,7 @@ test('Cost Explorer throttling is retried until it succeeds', async () => {
 
 test('persistent throttling gives up after maxAttempts with a one-line message', async () => {
   queue = [throttledJson];
-  const ce = new CostExplorerClient({ ...awsClientConfig({ ...config, ops: { awsMaxAttempts: 2 } }, 'us-east-1'), endpoint, credentials });
+  const ce = new CostExplorerClient({ ...awsClientConfig({ ...config, ops: { ...ops, awsMaxAttempts: 2 } }, 'us-east-1'), endpoint, credentials });
   const err = await ce.send(new GetCostAndUsageCommand({ TimePeriod: { Start: '2025-06-01', End: '2025-06-02' }, Granularity: 'MONTHLY', Metrics: ['UnblendedCost'] })).catch((e) => e);
   expect(isThrottling(err)).toBe(true);
   expect(seen).toHaveLength(2);

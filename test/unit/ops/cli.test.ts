@@ -219,7 +219,11 @@ describe('cost', () => {
     expect(r.out).toMatch(/Hostinger VPS +\$19\.99/);
     expect(mocks.ce.commandCalls(GetCostAndUsageCommand)[0].args[0].input.TimePeriod).toEqual({ Start: '2024-02-01', End: '2024-03-01' });
     expect(mocks.ce.commandCalls(GetCostForecastCommand)).toHaveLength(0);
-    expect((await cli(['cost', '--month', '2024-13'])).err).toMatch(/--month must look like/);
+    const calls = mocks.ce.calls().length;
+    const bad = await cli(['cost', '--month', '2024-13']);
+    expect(bad.code).toBe(2); // a usage error, caught while parsing: no call is made
+    expect(bad.err).toBe("error: option '--month <YYYY-MM>' argument '2024-13' is invalid. expected a month such as 2025-06\n");
+    expect(mocks.ce.calls()).toHaveLength(calls);
   });
 });
 
