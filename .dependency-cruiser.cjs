@@ -10,10 +10,11 @@ const LAYERS = [
   { name: 'composition', dirs: ['stacks', 'playbooks'], why: 'CDKTF stacks and playbooks: compose constructs / tasks' },
   { name: 'constructs', dirs: ['modules', 'lambda'], why: 'CDKTF constructs, and the Lambda code (with its bundling step) they deploy' },
   { name: 'libraries', dirs: ['provision', 'guardrails', 'gpu-control', 'cost', 'testhost'], why: 'libraries with no knowledge of the layers above' },
-  { name: 'base', dirs: ['shared', 'config'], why: 'the leaf: shared types, names, signals, AWS error codes; the config schema' },
+  { name: 'base', dirs: ['shared', 'config', 'package.json'], why: 'the leaf: shared types, names, signals, AWS error codes; the config schema; the package version' },
 ];
 
-const pathOf = (dirs) => `^(${dirs.map((d) => d.replace(/\./g, '\\.') + (d.endsWith('.ts') ? '$' : '/')).join('|')})`;
+// An entry with an extension is one file at the top (main.ts), any other a directory.
+const pathOf = (dirs) => `^(${dirs.map((d) => d.replace(/\./g, '\\.') + (/\.\w+$/.test(d) ? '$' : '/')).join('|')})`;
 const ALL_LAYERED = pathOf(LAYERS.flatMap((l) => l.dirs));
 const OUTSIDE = '^(node_modules|test)/';
 

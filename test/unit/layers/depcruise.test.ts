@@ -21,6 +21,8 @@ const TREE: Record<string, string> = {
   'provision/lib.ts': "import { names } from '../shared/names';\nexport const lib = names;\n",
   'shared/names.ts': "import type { Config } from '../config/schema';\nexport const names = (c: Config) => c.project;\n",
   'config/schema.ts': 'export interface Config { project: string }\n',
+  'package.json': '{ "name": "fixture", "version": "1.0.0" }\n',
+  'ops/version.ts': "import pkg from '../package.json';\nexport const version = pkg.version;\n",
   'test/harness/h.ts': 'export const h = 1;\n',
   'test/unit/x.test.ts': "import { h } from '../harness/h';\nimport { tool } from '../../ops/tool';\nexport const x = [h, tool];\n",
   // one violation per rule
