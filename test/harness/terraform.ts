@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import AdmZip from 'adm-zip';
 import type { SynthesizedStack, TerraformJson } from '../../shared/terraform-json';
 
 const run = promisify(execFile);
@@ -18,20 +19,20 @@ export const TERRAFORM = process.env.TERRAFORM_BIN ?? 'terraform';
 export const PLUGIN_MIRROR = process.env.TF_PLUGIN_MIRROR ?? '/opt/tf-plugins';
 export const WORK_ROOT = path.resolve(process.env.ZIGGIE_TF_WORKDIR ?? path.join(REPO, '.cache/terraform'));
 
-export interface ValidateResult {
-  valid: boolean;
-  errorCount: number;
-  diagnostics: Array<{ severity: string; summary: string; detail?: string; address?: string }>;
-}
+export interface Diagnostic { severity: string; summary: string; detail?: string; address?: string }
 
 export interface OfflinePlan {
   stack: string;
   dir: string;
-  validate: ValidateResult;
-  /** `terraform show -json` of the plan: what the PR review reads. */
-  planJsonFile: string;
-  plan: { resource_changes?: Array<{ address: string; type: string; change: { actions: string[] } }>; [k: string]: unknown };
-  timings: Record<'init' | 'validate' | 'plan' | 'show', number>;
+  /** Exit status of `terraform plan`: 0 when the configuration validated and planned. */
+  exitCode: number;
+  /** Every diagnostic of the plan, validation included (plan validates first). */
+  diagnostics: Diagnostic[];
+  /** The plan's resource changes, from its `planned_change` messages. */
+  changes: Array<{ address: string; action: string }>;
+  /** The saved plan (`-out`), a zip of the binary plan, the configuration and the prior state. */
+  planFile: string;
+  timings: Record<'init' | 'plan', number>;
 }
 
 /** Why the tier cannot run here, or undefined when it can. */
@@ -48,13 +49,13 @@ export function terraformUnavailableReason(): string | undefined {
   return `terraform binary "${TERRAFORM}" not found on PATH`;
 }
 
-/** Render the repo's CLI config with this machine's mirror path; terraform has no env expansion of its own. */
+/** The shipped CLI config (terraform/mirror.tfrc) with this machine's mirror path: terraform expands no env. */
 export function cliConfigFile(): string {
-  const template = readFileSync(path.join(REPO, 'test/terraform/offline.tfrc.template'), 'utf8');
-  const cacheDir = path.join(WORK_ROOT, '.plugin-cache');
-  mkdirSync(cacheDir, { recursive: true });
-  const file = path.join(WORK_ROOT, 'offline.tfrc');
-  const text = template.replace('${TF_PLUGIN_MIRROR}', PLUGIN_MIRROR).replace('${TF_PLUGIN_CACHE_DIR}', cacheDir);
+  const shipped = readFileSync(path.join(REPO, 'terraform/mirror.tfrc'), 'utf8');
+  const text = shipped.replace('"/opt/tf-plugins"', JSON.stringify(PLUGIN_MIRROR));
+  if (!text.includes(JSON.stringify(PLUGIN_MIRROR))) throw new Error('terraform/mirror.tfrc: no filesystem_mirror path "/opt/tf-plugins" to replace');
+  mkdirSync(WORK_ROOT, { recursive: true });
+  const file = path.join(WORK_ROOT, 'mirror.tfrc');
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
   return file;
 }
@@ -69,6 +70,8 @@ export function offlineEnv(): NodeJS.ProcessEnv {
     TF_IN_AUTOMATION: '1',
     TF_INPUT: '0',
     CHECKPOINT_DISABLE: '1',
+    DISABLE_VERSION_CHECK: '1',
+    CDKTF_DISABLE_PLUGIN_CACHE_ENV: '1',
     AWS_EC2_METADATA_DISABLED: 'true',
   };
 }
@@ -145,7 +148,12 @@ async function terraform(dir: string, args: string[], env: NodeJS.ProcessEnv): P
   }
 }
 
-/** init → validate → plan → show -json on an offline copy of one stack. */
+/**
+ * init → plan on an offline copy of one stack. One `terraform plan -json` validates and plans: its JSON stream
+ * carries the diagnostics and each planned change, so neither `validate` nor `show -json` (each of which starts
+ * the 700 MB provider again to read its schema) is needed here. The PR review's plan JSON is tested in
+ * review-plan.test.ts.
+ */
 export async function planOffline(stack: SynthesizedStack, stacks: SynthesizedStack[]): Promise<OfflinePlan> {
   const dir = path.join(WORK_ROOT, stack.name);
   // Keep .terraform (provider links) between runs; everything else is rebuilt from the fresh synth.
@@ -158,28 +166,33 @@ export async function planOffline(stack: SynthesizedStack, stacks: SynthesizedSt
 
   const env = offlineEnv();
   const init = await terraform(dir, ['init', '-input=false', '-no-color'], env);
-  const validateRun = await runValidate(dir, env);
-  const plan = await terraform(dir, ['plan', '-input=false', '-no-color', '-lock=false', '-out=plan.bin'], env);
-  const show = await terraform(dir, ['show', '-json', 'plan.bin'], env);
-  const planJsonFile = path.join(dir, 'plan.json');
-  writeFileSync(planJsonFile, show.stdout);
+  const started = Date.now();
+  // plan exits 1 on an invalid configuration but still prints its JSON stream: read it either way.
+  const planRun = await run(TERRAFORM, [`-chdir=${dir}`, 'plan', '-json', '-input=false', '-no-color', '-lock=false', '-out=plan.bin'],
+    { env, maxBuffer: 256 * 1024 * 1024 })
+    .then((r) => ({ stdout: r.stdout, code: 0 }), (err: { stdout?: string; code?: number }) => ({ stdout: err.stdout ?? '', code: err.code ?? 1 }));
+  const messages = planRun.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as PlanMessage);
   return {
     stack: stack.name,
     dir,
-    validate: validateRun.result,
-    planJsonFile,
-    plan: JSON.parse(show.stdout),
-    timings: { init: init.ms, validate: validateRun.ms, plan: plan.ms, show: show.ms },
+    exitCode: planRun.code,
+    diagnostics: messages.filter((m) => m.type === 'diagnostic').map((m) => m.diagnostic!),
+    changes: messages.filter((m) => m.type === 'planned_change').map((m) => ({ address: m.change!.resource.addr, action: m.change!.action })),
+    planFile: path.join(dir, 'plan.bin'),
+    timings: { init: init.ms, plan: Date.now() - started },
   };
 }
 
-async function runValidate(dir: string, env: NodeJS.ProcessEnv): Promise<{ result: ValidateResult; ms: number }> {
-  const started = Date.now();
-  // validate exits 1 on errors but still prints its JSON: read it either way.
-  const stdout = await run(TERRAFORM, [`-chdir=${dir}`, 'validate', '-json', '-no-color'], { env })
-    .then((r) => r.stdout, (err: { stdout?: string }) => err.stdout ?? '{}');
-  const parsed = JSON.parse(stdout) as { valid: boolean; error_count: number; diagnostics: ValidateResult['diagnostics'] };
-  return { result: { valid: parsed.valid, errorCount: parsed.error_count, diagnostics: parsed.diagnostics }, ms: Date.now() - started };
+/** One line of `terraform plan -json` (the machine-readable UI); only the fields the tier reads. */
+interface PlanMessage {
+  type: string;
+  diagnostic?: Diagnostic;
+  change?: { resource: { addr: string }; action: string };
+}
+
+/** The uncompressed entries of a saved plan (tfplan, tfconfig/*, tfstate …), to search them byte for byte. */
+export function savedPlanEntries(planFile: string): Array<{ name: string; data: Buffer }> {
+  return new AdmZip(planFile).getEntries().map((e) => ({ name: e.entryName, data: e.getData() }));
 }
 
 /** Plan every stack, `concurrency` at a time (terraform and the provider each take a core). */

@@ -54,12 +54,13 @@ async function planIn(dir: string, json: TerraformJson, args: string[] = []): Pr
   await tf(['init', '-input=false', '-no-color']);
   await tf(['plan', ...args, '-input=false', '-no-color', '-lock=false', '-out=plan.bin']);
   const { stdout } = await tf(['show', '-json', 'plan.bin']);
+  writeFileSync(path.join(dir, 'plan.json'), stdout); // docs/review.md summarizes this file
   return JSON.parse(stdout) as PlanJson;
 }
 
 function freshDir(name: string): string {
   const dir = path.join(WORK_ROOT, name);
-  for (const entry of ['cdk.tf.json', 'terraform.tfstate', 'plan.bin']) rmSync(path.join(dir, entry), { force: true });
+  for (const entry of ['cdk.tf.json', 'terraform.tfstate', 'plan.bin', 'plan.json']) rmSync(path.join(dir, entry), { force: true });
   mkdirSync(dir, { recursive: true });
   return dir;
 }
