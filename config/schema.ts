@@ -131,6 +131,17 @@ const controlCenter = z.strictObject({
     /** The provisioning inventory of the VPS (hostinger deploys run through it). */
     inventory: z.string().min(1).optional(),
   }).default({ healthTimeoutSeconds: 120, frontend: { prefix: 'frontend/', artifactsDir: 'artifacts' } }),
+
+/** ComfyUI at a pinned ref, its custom nodes and models: the config section the AMI playbook installs from. */
+export const comfyuiSchema = z.strictObject({
+  repoUrl: z.string().min(1),
+  ref: z.string().min(1),
+  torchIndexUrl: z.string().min(1),
+  customNodes: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), repoUrl: z.string().min(1),
+    ref: z.string().min(1) })).default([]),
+  models: z.array(z.strictObject({ url: z.string().min(1), sha256: z.string().regex(SHA256),
+    dest: z.string().regex(/^[A-Za-z0-9_./-]+$/).refine((p) => !p.startsWith('/') && !p.includes('..'),
+      { error: 'a path relative to ComfyUI/models, without ..' }) })).default([]),
 });
 
 const sectionsSchema = z.strictObject({
@@ -176,16 +187,7 @@ const sectionsSchema = z.strictObject({
       retentionDays: z.number().int().min(1).max(14),
     }).default({ maxReceiveCount: 5, visibilityTimeoutSeconds: 120, retentionDays: 4 }),
   }),
-  comfyui: z.strictObject({
-    repoUrl: z.string().min(1),
-    ref: z.string().min(1),
-    torchIndexUrl: z.string().min(1),
-    customNodes: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), repoUrl: z.string().min(1),
-      ref: z.string().min(1) })).default([]),
-    models: z.array(z.strictObject({ url: z.string().min(1), sha256: z.string().regex(SHA256),
-      dest: z.string().regex(/^[A-Za-z0-9_./-]+$/).refine((p) => !p.startsWith('/') && !p.includes('..'),
-        { error: 'a path relative to ComfyUI/models, without ..' }) })).default([]),
-  }),
+  comfyui: comfyuiSchema,
   amiBuild: z.strictObject({
     baseAmiSsmParameter: z.string().startsWith('/'),
     builderInstanceType: instanceType,

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../config/cli';
 import { configPath } from '../config/load';
-import type { ZiggieConfig } from '../config/schema';
+import { comfyuiSchema, type ZiggieConfig } from '../config/schema';
 import { ziggieNames } from '../shared/names';
 import { main } from '../provision/cli';
 import { block, definePlaybook, type Playbook, type TaskList } from '../provision/playbook';
@@ -50,17 +50,7 @@ import { pipRequirements, requireGpu, waitForHttp } from './comfyui/tasks';
  * also hold the inventory's connection settings (ansible_host, …) and other playbooks' variables.
  */
 export const comfyAmiVarsSchema = z.object({
-  comfyui: z.strictObject({
-    repoUrl: z.string().min(1),
-    ref: z.string().min(1),
-    torchIndexUrl: z.string().min(1),
-    customNodes: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_.-]+$/), repoUrl: z.string().min(1), ref: z.string().min(1) })).default([]),
-    models: z.array(z.strictObject({
-      url: z.string().min(1),
-      sha256: z.string().regex(/^[a-f0-9]{64}$/),
-      dest: z.string().regex(/^[A-Za-z0-9_./-]+$/).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a path relative to ComfyUI/models, without ..'),
-    })).default([]),
-  }),
+  comfyui: comfyuiSchema,
   comfyui_port: z.number().int().min(1024).max(65535),
   idle_minutes: z.number().int().min(1).max(240),
   /** go on without an NVIDIA driver (ComfyUI runs with --cpu): the test host, a CPU smoke build */

@@ -8,10 +8,11 @@ export { runPlaybook, tagSelected, type RunOptions, type RunReport, type HostRep
 export { loadInventory, parseInventory, selectHosts, type Inventory, type InventoryHost, type SshSettings } from './inventory';
 export { SshConnection, run, wrapCommand, type Remote, type ExecOptions, type ExecResult, type ConnectionOptions } from './connection';
 export { secret, reveal, redact, isSecret, Secret } from './secret';
-export { quote, sh, raw } from './quote';
-export { defineTask, type Task, type TaskOptions, type TaskContext, type Plan, type ProbeSpec, type ProbeResult, type When, type WhenContext, type HostView, type DiffItem } from './task';
+export { quote, sh, raw, ownerSpec, attrScript, atomicReplace } from './shell';
+export { defineTask, run as runStep, write as writeStep, type Task, type TaskOptions, type TaskContext, type Plan, type PlanEnv, type Step, type When, type WhenContext, type HostView, type DiffItem } from './task';
+export { defineFact, defineBatchFact, need, type Fact, type Need, type Needs, type FactValues, type Section } from './fact';
 export { writeFileAtomic, readRemoteFile, type FileAttrs, type FileState } from './files';
-export type { Facts } from './facts';
+export type { Facts } from './facts/host';
 export { ConsoleOutput, MemoryOutput, SilentOutput, type Output } from './output';
 export { writeReport, exitCodeOf } from './report';
 export { ProvisionInputError, UnreachableError, HostKeyError, BecomeError, CommandError, ConnectionLostError } from './errors';

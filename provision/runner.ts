@@ -5,14 +5,16 @@
  */
 import { SshConnection, run as runCmd, type ExecOptions, type Remote } from './connection';
 import { BecomeError, ConnectionLostError, ProvisionInputError, UnreachableError } from './errors';
-import { FACTS_SCRIPT, parseFacts, type Facts } from './facts';
+import type { Need } from './fact';
+import { hostFacts, type Facts } from './facts/host';
+import { writeFileAtomic } from './files';
 import { selectHosts, type Inventory, type InventoryHost } from './inventory';
 import { ConsoleOutput, type HostStats, type Output } from './output';
 import { flattenTasks, type Playbook } from './playbook';
-import { composeBatch, EMPTY_PROBE } from './probe';
+import { composeBatch } from './probe';
 import { redact } from './secret';
 import { trace } from './trace';
-import type { DiffItem, HostView, ProbeResult, Task, TaskContext, TaskStatus, WhenContext } from './task';
+import { needsOf, type DiffItem, type HostView, type Plan, type Task, type TaskContext, type TaskStatus, type WhenContext } from './task';
 
 export interface RunOptions {
   check?: boolean;
@@ -168,32 +170,41 @@ async function runHost(
 
   const hostBecome = pb.become ?? h.ssh.become;
   const becomeOf = (t: Task): boolean => t.become ?? hostBecome;
+  /** Gather needs in one remote script; values by need id. */
+  const gather = async (needs: Need<unknown>[], become: boolean, timeoutMs?: number): Promise<Map<string, unknown>> => {
+    const batch = composeBatch(needs);
+    const r = await remote.exec(batch.script, { become, retryable: true, timeoutMs });
+    if (r.code !== 0 && r.stdout.length === 0) throw new Error(`probe failed (exit ${r.code}): ${r.stderr.toString().trim().split('\n').slice(-3).join(' ')}`);
+    return batch.parse(r.stdout);
+  };
+
   let factsP: Promise<Facts> | undefined;
   const facts = (): Promise<Facts> => {
     if (pb.gatherFacts === false) return Promise.reject(new Error(`facts are disabled in playbook ${pb.name} (gatherFacts: false)`));
-    factsP ??= runCmd(remote, FACTS_SCRIPT, { retryable: true, become: false, what: 'gathering facts' }).then(parseFacts);
+    const n = hostFacts();
+    factsP ??= gather([n], false).then((v) => v.get(n.id) as Facts);
     return factsP;
   };
   if (pb.gatherFacts === true) facts().catch(() => undefined);
   let factsValue: Facts | undefined;
   const changedNames = new Set<string>();
 
-  // Probe cache: one batch for every remaining task (same become); invalidated when something changed.
-  const probeCache = new Map<Task, ProbeResult>();
-  const probeFor = async (task: Task, rest: Task[]): Promise<ProbeResult> => {
-    if (!task.probe) return EMPTY_PROBE;
-    const hit = probeCache.get(task);
+  // Fact cache: one batch for every remaining task (same become); invalidated when something changed.
+  const factCache = new Map<Task, Record<string, unknown>>();
+  const factsFor = async (task: Task, rest: Task[]): Promise<Record<string, unknown>> => {
+    const hit = factCache.get(task);
     if (hit) return hit;
     const b = becomeOf(task);
-    const group = [task, ...rest.filter((t) => t !== task && t.probe && t.when !== false && becomeOf(t) === b && !probeCache.has(t))];
-    const batch = composeBatch(group.map((t) => t.probe));
-    trace(`${h.name}: probe batch of ${group.length} tasks`);
-    const r = await remote.exec(batch.script, { become: b, retryable: true, timeoutMs: task.timeoutMs });
-    trace(`${h.name}: probe batch done`);
-    if (r.code !== 0 && r.stdout.length === 0) throw new Error(`probe failed (exit ${r.code}): ${r.stderr.toString().trim().split('\n').slice(-3).join(' ')}`);
-    const results = batch.parse(r.stdout);
-    group.forEach((t, i) => probeCache.set(t, results[i]!));
-    return probeCache.get(task)!;
+    const group = [task, ...rest.filter((t) => t !== task && t.when !== false && becomeOf(t) === b && !factCache.has(t) && needsOf(t).length)];
+    const needs = group.flatMap(needsOf);
+    let values = new Map<string, unknown>();
+    if (needs.length) {
+      trace(`${h.name}: probe batch of ${group.length} tasks`);
+      values = await gather(needs, b, task.timeoutMs);
+      trace(`${h.name}: probe batch done`);
+    }
+    for (const t of group) factCache.set(t, Object.fromEntries(Object.entries(t.facts).map(([k, n]) => [k, values.get(n.id)])));
+    return factCache.get(task)!;
   };
 
   const ctxFor = (task: Task): TaskContext => {
@@ -232,16 +243,16 @@ async function runHost(
         status = 'skipped';
         msg = 'condition is false';
       } else {
-        const probe = await probeFor(task, rest);
-        const plan = await task.plan(ctxFor(task), probe);
+        const plan: Plan = task.plan(await factsFor(task, rest), { check: opts.check, host: view });
         msg = plan.msg;
+        const ctx = ctxFor(task);
         if (plan.skipped !== undefined) {
           status = 'skipped';
           msg = plan.skipped;
         } else if (plan.changed) {
           status = 'changed';
           if (opts.diff && plan.diff) {
-            const items: DiffItem[] = typeof plan.diff === 'function' ? await plan.diff() : plan.diff;
+            const items: DiffItem[] = typeof plan.diff === 'function' ? await plan.diff(ctx) : plan.diff;
             if (items.length) {
               // eslint-disable-next-line @typescript-eslint/no-var-requires
               const { unifiedDiff } = require('./diff') as typeof import('./diff');
@@ -251,13 +262,21 @@ async function runHost(
               }
             }
           }
-          if (!opts.check && plan.apply) {
-            probeCache.clear();
-            const res = await plan.apply();
+          if (!opts.check && (plan.steps?.length || plan.apply)) {
+            factCache.clear();
+            for (const step of plan.steps ?? []) {
+              if ('write' in step) await writeFileAtomic(ctx, step.write, step.content, step.opts);
+              else await ctx.run(step.run, step.what, { ...(step.timeoutMs !== undefined && { timeoutMs: step.timeoutMs }), ...(step.stdin !== undefined && { stdin: step.stdin }) });
+            }
+            const res = plan.apply ? await plan.apply(ctx) : undefined;
             const note = typeof res === 'string' ? res : res?.msg;
             if (res && typeof res === 'object' && res.changed === false) status = 'ok';
             if (note) msg = msg ? `${msg} (${note})` : note;
           }
+        }
+        if (!opts.check && plan.wait && plan.skipped === undefined) {
+          const note = await plan.wait(ctx);
+          if (note) msg = msg ? `${msg} (${note})` : note;
         }
       }
     } catch (e) {

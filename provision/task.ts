@@ -1,11 +1,18 @@
 /**
- * The task model. A task is pyinfra-shaped: it declares what it needs to read (a probe, batched with every other
- * task's probe into one round trip), decides the change in plan(), and only plan().apply() acts. Check mode runs
- * the same probe and plan and never calls apply.
+ * The task contract (pyinfra's operations, Ansible's module contract):
+ *
+ *   facts   what the task reads, declared as data (provision/facts/*): gathered for every task of a host in one
+ *           batched probe, before anything acts;
+ *   plan()  pure: parsed facts in, a Plan out (changed? why? the diff; the steps). No I/O, no waiting, so every
+ *           decision is unit-tested against fake facts;
+ *   steps   what to do, as data (commands and file writes), run by the runner, never in check mode;
+ *   apply   (rare) an act that must read its own results (staging + validation, changedWhen);
+ *   wait    a read-only wait after the act (a service answering), skipped in check mode.
  */
 import type { ExecOptions, ExecResult, Remote } from './connection';
-import type { Facts } from './facts';
-import type { FileState } from './files';
+import type { FactValues, Need, Needs } from './fact';
+import type { Facts } from './facts/host';
+import type { WriteOptions } from './files';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -24,27 +31,6 @@ export interface WhenContext<V = Record<string, unknown>> extends HostView<V> {
 
 export type When = boolean | ((h: WhenContext<any>) => boolean | Promise<boolean>);
 
-/** What a task reads before deciding. Everything here is read-only on the host. */
-export interface ProbeSpec {
-  /** stat these paths (and sha256 of regular files) */
-  stat?: string[];
-  /** read the full content of these files */
-  read?: string[];
-  /** read-only shell snippet (POSIX sh); its stdout and exit status reach plan() */
-  script?: string;
-}
-
-export interface ProbeResult {
-  stat(path: string): FileState;
-  /** File content, or null if the file does not exist. */
-  content(path: string): Buffer | null;
-  /** stdout of the probe script */
-  readonly out: string;
-  readonly outBuf: Buffer;
-  /** exit status of the probe script */
-  readonly code: number;
-}
-
 export interface DiffItem {
   /** what is diffed: a path, "packages", "unit state" ... */
   label: string;
@@ -52,14 +38,23 @@ export interface DiffItem {
   after: string;
 }
 
+/** One act, as data. */
+export type Step =
+  | { readonly run: string; readonly what: string; readonly timeoutMs?: number; readonly stdin?: string | Buffer }
+  | { readonly write: string; readonly content: string | Buffer; readonly opts?: WriteOptions };
+
 export interface Plan {
   changed: boolean;
   /** Short description of the change ("create", "mode 0644 -> 0600", "install nginx curl") */
   msg?: string;
   /** before/after for --diff; a function is only called in diff mode (it may read more from the host). */
-  diff?: DiffItem[] | (() => Promise<DiffItem[]>);
-  /** Make the change. Never called in check mode or when changed is false. Returns an optional note. */
-  apply?: () => Promise<string | void | ApplyResult>;
+  diff?: DiffItem[] | ((ctx: TaskContext) => Promise<DiffItem[]>);
+  /** The change, run in order. Never run in check mode or when changed is false. */
+  steps?: Step[];
+  /** After the steps: an act that must read its own results. Returns an optional note. */
+  apply?: (ctx: TaskContext) => Promise<string | void | ApplyResult>;
+  /** Read-only and possibly slow (a service answering): runs after the act, changed or not, never in check mode. */
+  wait?: (ctx: TaskContext) => Promise<string | void>;
   /** Report the task as skipped with this reason. */
   skipped?: string;
 }
@@ -70,6 +65,13 @@ export interface ApplyResult {
   changed?: boolean;
 }
 
+/** What plan() knows besides the facts. */
+export interface PlanEnv {
+  readonly check: boolean;
+  readonly host: HostView;
+}
+
+/** What apply(), wait() and diff functions act through. */
 export interface TaskContext {
   readonly host: HostView;
   readonly check: boolean;
@@ -93,8 +95,10 @@ export interface Task {
   readonly become?: boolean;
   readonly ignoreErrors?: boolean;
   readonly timeoutMs?: number;
-  readonly probe?: ProbeSpec;
-  plan(ctx: TaskContext, probe: ProbeResult): Promise<Plan>;
+  /** the facts plan() reads, by the name plan() knows them */
+  readonly facts: Needs;
+  /** pure: the facts' values (by name) in, the plan out */
+  plan(facts: Record<string, unknown>, env: PlanEnv): Plan;
 }
 
 /** Options every module accepts. */
@@ -111,12 +115,12 @@ export interface TaskOptions {
   timeout?: number;
 }
 
-export interface TaskImpl {
-  probe?: ProbeSpec;
-  plan(ctx: TaskContext, probe: ProbeResult): Promise<Plan>;
+export interface TaskImpl<N extends Needs> {
+  facts?: N;
+  plan(facts: FactValues<N>, env: PlanEnv): Plan;
 }
 
-export function defineTask(module: string, defaultName: string, opts: TaskOptions, impl: TaskImpl): Task {
+export function defineTask<N extends Needs = {}>(module: string, defaultName: string, opts: TaskOptions, impl: TaskImpl<N>): Task {
   const notify = opts.notify === undefined ? [] : Array.isArray(opts.notify) ? opts.notify : [opts.notify];
   return {
     name: opts.name ?? defaultName,
@@ -127,10 +131,17 @@ export function defineTask(module: string, defaultName: string, opts: TaskOption
     become: opts.become,
     ignoreErrors: opts.ignoreErrors,
     timeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-    probe: impl.probe,
-    plan: impl.plan,
+    facts: impl.facts ?? {},
+    plan: (facts, env) => impl.plan(facts as FactValues<N>, env),
   };
+}
+
+/** The needs of a task, as a list. */
+export function needsOf(task: Task): Need<unknown>[] {
+  return Object.values(task.facts);
 }
 
 /** Plans for the common cases. */
 export const unchanged = (msg?: string): Plan => ({ changed: false, msg });
+export const run = (script: string, what: string, opts: { timeoutMs?: number; stdin?: string | Buffer } = {}): Step => ({ run: script, what, ...opts });
+export const write = (path: string, content: string | Buffer, opts?: WriteOptions): Step => ({ write: path, content, opts });

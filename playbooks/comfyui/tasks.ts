@@ -1,34 +1,40 @@
 /**
  * Three small tasks the provisioning engine (provision/tasks) has no module for. Same contract as the engine's:
- * read in the probe, decide in plan(), act only in apply(); check mode never acts.
+ * facts declared as data, a pure plan(), acts only as steps; check mode never acts, and the wait runs after the
+ * act, never inside plan().
  */
-import { sha256, writeFileAtomic } from '../../provision/files';
-import { quote, raw, sh } from '../../provision/quote';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../../provision/task';
+import { commandOutput } from '../../provision/facts/command';
+import { fileContent, fileStat } from '../../provision/facts/file';
+import { sha256 } from '../../provision/files';
+import { ownerSpec, sh } from '../../provision/shell';
+import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../../provision/task';
 
 export interface RequireGpuOptions extends TaskOptions {
   /** no NVIDIA driver is fine (the test host, a CPU smoke build): ComfyUI then runs with --cpu */
   allowCpu: boolean;
 }
 
+/** `nvidia-smi -L`'s GPU lines; "missing" when nvidia-smi is not installed. */
+const NVIDIA_SMI = 'if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L 2>&1 | head -8; else exit 127; fi';
+
+export function planRequireGpu(o: RequireGpuOptions, smi: { code: number; out: string }): Plan {
+  const gpus = smi.out.split('\n').filter((l) => /^GPU \d+:/.test(l));
+  if (gpus.length) return { changed: false, msg: gpus.join('; ') };
+  const why = smi.code === 127 ? 'nvidia-smi is not installed' : `nvidia-smi finds no GPU (${smi.out.split('\n')[0]?.trim() || 'no output'})`;
+  if (!o.allowCpu) {
+    throw new Error(
+      `${why}: this playbook is for a GPU image that already has the NVIDIA driver (e.g. AWS's Deep Learning ` +
+        'Base OSS Nvidia Driver AMI, Ubuntu 22.04). Pass --allow-cpu (vars: allow_cpu: true) to install anyway; ComfyUI then runs with --cpu.',
+    );
+  }
+  return { changed: false, msg: `${why}; allow_cpu: ComfyUI runs with --cpu` };
+}
+
 /** Fails the play, before anything changes, on an image without a working NVIDIA driver. Never changes anything. */
 export function requireGpu(o: RequireGpuOptions): Task {
   return defineTask('assert', 'NVIDIA driver present (nvidia-smi -L)', o, {
-    probe: {
-      script: 'if command -v nvidia-smi >/dev/null 2>&1; then nvidia-smi -L 2>&1 | head -8; echo "@rc $?"; else echo "@missing"; fi',
-    },
-    async plan(_ctx, probe): Promise<Plan> {
-      const gpus = probe.out.split('\n').filter((l) => /^GPU \d+:/.test(l));
-      if (gpus.length) return { changed: false, msg: gpus.join('; ') };
-      const why = /^@missing/m.test(probe.out) ? 'nvidia-smi is not installed' : `nvidia-smi finds no GPU (${probe.out.split('\n')[0]?.trim() || 'no output'})`;
-      if (!o.allowCpu) {
-        throw new Error(
-          `${why}: this playbook is for a GPU image that already has the NVIDIA driver (e.g. AWS's Deep Learning ` +
-            'Base OSS Nvidia Driver AMI, Ubuntu 22.04). Pass --allow-cpu (vars: allow_cpu: true) to install anyway; ComfyUI then runs with --cpu.',
-        );
-      }
-      return { changed: false, msg: `${why}; allow_cpu: ComfyUI runs with --cpu` };
-    },
+    facts: { smi: commandOutput(NVIDIA_SMI) },
+    plan: ({ smi }) => planRequireGpu(o, smi),
   });
 }
 
@@ -45,41 +51,33 @@ export interface PipRequirementsOptions extends TaskOptions {
 
 /**
  * pip install -r <file on the host>, idempotent by a stamp in the venv holding sha256(file content + pip args):
- * a new ComfyUI ref with new requirements reinstalls, an unchanged one costs one sha256sum. A failed install
- * leaves the old stamp, so the next run tries again.
+ * a new ComfyUI ref with new requirements reinstalls, an unchanged one costs nothing more than the batched
+ * sha256sum of the file facts. A failed install leaves the old stamp, so the next run tries again.
  */
 export function pipRequirements(o: PipRequirementsOptions): Task {
   const stamp = `${o.venv}/.ziggie-requirements-${sha256(o.file).slice(0, 12)}.sha256`;
   const args = o.pipArgs ?? [];
   return defineTask('pip', `pip install -r ${o.file}`, o, {
-    probe: {
-      stat: [`${o.venv}/bin/pip`],
-      read: [stamp],
-      script: sh`if [ -f ${o.file} ]; then h=$(sha256sum < ${o.file}); echo "@sha ${raw('${h%% *}')}"; else echo "@absent"; fi`,
-    },
-    async plan(ctx, probe): Promise<Plan> {
-      if (/^@absent/m.test(probe.out)) {
+    facts: { pip: fileStat(`${o.venv}/bin/pip`), stamp: fileContent(stamp), reqs: fileStat(o.file) },
+    plan({ pip, stamp: stampContent, reqs }, env): Plan {
+      if (reqs.type !== 'file') {
         if (o.optional) return { changed: false, msg: 'no requirements file' };
-        if (ctx.check) return { changed: true, msg: `${o.file} does not exist yet (check mode: assuming an earlier task creates it)` };
+        if (env.check) return { changed: true, msg: `${o.file} does not exist yet (check mode: assuming an earlier task creates it)` };
         throw new Error(`${o.file} does not exist`);
       }
-      const fileSha = /^@sha ([0-9a-f]{64})$/m.exec(probe.out)?.[1];
-      const want = sha256(JSON.stringify([fileSha, args]));
-      const have = probe.content(stamp)?.toString().trim();
-      if (probe.stat(`${o.venv}/bin/pip`).type !== 'absent' && have === want) return { changed: false };
-      const own = o.owner || o.group ? `${o.owner ?? ''}${o.group ? ':' + o.group : ''}` : '';
+      const want = sha256(JSON.stringify([reqs.sha256, args]));
+      const have = stampContent?.toString().trim();
+      if (pip.type !== 'absent' && have === want) return { changed: false };
+      const own = ownerSpec(o.owner, o.group);
       return {
         changed: true,
         msg: have ? 'requirements changed' : 'install',
         diff: [{ label: stamp, before: have ? `${have}\n` : '', after: `${want}\n` }],
-        apply: async () => {
-          await ctx.run(
-            `${quote(`${o.venv}/bin/pip`)} install -q --disable-pip-version-check --no-input ${args.map(quote).join(' ')} -r ${quote(o.file)}`,
-            `pip install -r ${o.file}`,
-          );
-          await writeFileAtomic(ctx, stamp, want + '\n', { mode: '0644' });
-          if (own) await ctx.run(sh`chown -R ${own} -- ${o.venv}`, 'chown venv');
-        },
+        steps: [
+          run(sh`${o.venv + '/bin/pip'} install -q --disable-pip-version-check --no-input ${args} -r ${o.file}`, `pip install -r ${o.file}`),
+          write(stamp, want + '\n', { mode: '0644' }),
+          ...(own ? [run(sh`chown -R ${own} -- ${o.venv}`, 'chown venv')] : []),
+        ],
       };
     },
   });
@@ -93,32 +91,41 @@ export interface WaitForHttpOptions extends TaskOptions {
   unit?: string;
 }
 
+/** The script that polls url (on the host) once a second until it answers 2xx, for at most timeoutSeconds. */
+export function waitScript(o: WaitForHttpOptions): string {
+  return [
+    sh`u=${o.url}; n=${o.timeoutSeconds}`,
+    'i=0',
+    'while [ "$i" -lt "$n" ]; do',
+    '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -- "$u" 2>/dev/null && exit 0',
+    `  else python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$u" 2>/dev/null && exit 0; fi`,
+    '  i=$((i+1)); sleep 1',
+    'done',
+    o.unit ? sh`systemctl status --no-pager -n 0 ${o.unit} 2>&1 | head -5` : '',
+    o.logFile ? sh`tail -n 15 ${o.logFile} 2>&1` : '',
+    'exit 1',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
 /** Waits (on the host) until url answers 2xx. Read-only: always "ok"; skipped in check mode. */
 export function waitForHttp(o: WaitForHttpOptions): Task {
   return defineTask('wait_for', o.name ?? `wait for ${o.url}`, o, {
-    async plan(ctx): Promise<Plan> {
-      if (ctx.check) return { changed: false, skipped: 'check mode: not waiting' };
-      const t0 = Date.now();
-      const script = [
-        sh`u=${o.url}; n=${o.timeoutSeconds}`,
-        'i=0',
-        'while [ "$i" -lt "$n" ]; do',
-        '  if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time 2 -- "$u" 2>/dev/null && exit 0',
-        `  else python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$u" 2>/dev/null && exit 0; fi`,
-        '  i=$((i+1)); sleep 1',
-        'done',
-        o.unit ? sh`systemctl status --no-pager -n 0 ${o.unit} 2>&1 | head -5` : '',
-        o.logFile ? sh`tail -n 15 ${o.logFile} 2>&1` : '',
-        'exit 1',
-      ]
-        .filter(Boolean)
-        .join('\n');
-      const r = await ctx.exec(script, { timeoutMs: (o.timeoutSeconds + 30) * 1000, retryable: true });
-      if (r.code !== 0) {
-        const tail = r.stdout.toString().trim().split('\n').slice(-12).join('\n');
-        throw new Error(`${o.url} did not answer within ${o.timeoutSeconds} s${tail ? `:\n${tail}` : ''}`);
-      }
-      return { changed: false, msg: `answered after ${((Date.now() - t0) / 1000).toFixed(1)} s` };
+    plan(_facts, env): Plan {
+      if (env.check) return { changed: false, skipped: 'check mode: not waiting' };
+      return {
+        changed: false,
+        wait: async (ctx) => {
+          const t0 = Date.now();
+          const r = await ctx.exec(waitScript(o), { timeoutMs: (o.timeoutSeconds + 30) * 1000, retryable: true });
+          if (r.code !== 0) {
+            const tail = r.stdout.toString().trim().split('\n').slice(-12).join('\n');
+            throw new Error(`${o.url} did not answer within ${o.timeoutSeconds} s${tail ? `:\n${tail}` : ''}`);
+          }
+          return `answered after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
+        },
+      };
     },
   });
 }

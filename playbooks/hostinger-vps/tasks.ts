@@ -1,22 +1,30 @@
 /**
  * The VPS playbook's own tasks: what the provisioning library has no module for (ufw rules, the secrets
- * fetch, the .env migration, unit pruning, preconditions). Same contract as provision/tasks: read, decide,
- * and act only in apply().
+ * fetch, the .env migration, unit pruning, preconditions). Same contract as provision/tasks: facts as data, a
+ * pure plan(), acts only as steps or in apply().
  */
 import ipaddr from 'ipaddr.js';
 import type { ZiggieConfig } from '../../config/schema';
-import { defineTask, quote, sh, type Plan, type Task, type TaskOptions } from '../../provision';
+import { posix } from 'node:path';
+import { defineFact, need, type Needs } from '../../provision/fact';
+import { commandOutput } from '../../provision/facts/command';
+import { fileContent, fileStat, type FileState } from '../../provision/facts/file';
+import { glob } from '../../provision/facts/glob';
+import { quote, sh } from '../../provision/shell';
+import { defineTask, run, type Plan, type Task, type TaskContext, type TaskOptions } from '../../provision/task';
 import { registerSecret } from '../../provision/secret';
 import { PATHS, SECRETS_UNIT, projectDir, projectName, secretsFile, serviceUnit } from './render';
 
 /** Fails early, with what to do, when the host has no Docker Engine + Compose v2. */
 export function requireDocker(o: TaskOptions = {}): Task {
   return defineTask('assert', 'docker engine + compose v2 present', o, {
-    probe: { script: `docker version --format '{{.Server.Version}}' 2>&1; echo "@rc $?"; docker compose version --short 2>&1; echo "@rc $?"` },
-    async plan(ctx, probe): Promise<Plan> {
-      const rcs = [...probe.out.matchAll(/@rc (\d+)/g)].map((m) => m[1]);
-      if (rcs[0] === '0' && rcs[1] === '0') return { changed: false, msg: probe.out.split('\n').filter((l) => l && !l.startsWith('@rc')).join(', ') };
-      if (ctx.check) return { changed: false, msg: 'docker/compose missing (check mode: an earlier task may install them)' };
+    facts: {
+      engine: commandOutput(`docker version --format '{{.Server.Version}}' 2>&1`),
+      compose: commandOutput('docker compose version --short 2>&1'),
+    },
+    plan({ engine, compose }, env): Plan {
+      if (engine.code === 0 && compose.code === 0) return { changed: false, msg: [engine.out.trim(), compose.out.trim()].join(', ') };
+      if (env.check) return { changed: false, msg: 'docker/compose missing (check mode: an earlier task may install them)' };
       throw new Error('Docker Engine with the Compose v2 plugin is required: `apt-get install docker.io docker-compose-v2` (Ubuntu) or Docker\'s own packages');
     },
   });
@@ -26,13 +34,12 @@ export function requireDocker(o: TaskOptions = {}): Task {
 export function requireCredentials(o: TaskOptions = {}): Task {
   const path = PATHS.credentials;
   return defineTask('assert', `${path} present (root, 0600)`, o, {
-    probe: { stat: [path] },
-    async plan(ctx, probe): Promise<Plan> {
-      const st = probe.stat(path);
+    facts: { st: fileStat(path) },
+    plan({ st }, env): Plan {
       if (st.type === 'file' && st.owner === 'root' && st.mode === '0600') return { changed: false };
       const why = st.type === 'absent' ? 'is missing' : `is ${st.type} ${st.mode} ${st.owner}`;
       const fix = 'set vps_aws_access_key_id and vps_aws_secret_access_key (!secret_env) in the inventory, or create it as root with mode 0600';
-      if (ctx.check) return { changed: false, msg: `${path} ${why}: ${fix}` };
+      if (env.check) return { changed: false, msg: `${path} ${why}: ${fix}` };
       throw new Error(`${path} ${why}: ${fix}`);
     },
   });
@@ -45,22 +52,19 @@ export function requireCredentials(o: TaskOptions = {}): Task {
 export function secretsFetched(config: ZiggieConfig, digest: string, force: () => boolean, o: TaskOptions = {}): Task {
   const services = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
   const mark = `${PATHS.secretsDir}/.mapping`;
-  const check = [
-    sh`cat -- ${mark} 2>/dev/null || echo none`,
-    ...services.map((s) => sh`[ -f ${secretsFile(s)} ] || echo "@missing ${s}"`),
-  ].join('\n');
+  const facts: Needs = { mark: fileContent(mark), ...Object.fromEntries(services.map((s) => [`env:${s}`, fileStat(secretsFile(s))])) };
   return defineTask('secrets', o.name ?? 'container secrets fetched into tmpfs', o, {
-    probe: { script: check },
-    async plan(ctx, probe): Promise<Plan> {
-      const have = probe.out.split('\n')[0]?.trim();
-      const missing = [...probe.out.matchAll(/^@missing (\S+)$/gm)].map((m) => m[1]!);
+    facts,
+    plan(f): Plan {
+      const have = (f.mark as Buffer | null)?.toString().trim();
+      const missing = services.filter((s) => (f[`env:${s}`] as FileState).type === 'absent');
       const forced = force();
       if (have === digest && !missing.length && !forced) return { changed: false };
-      const why = forced ? 'values migrated' : have === 'none' ? 'not fetched since boot' : missing.length ? `missing for ${missing.join(', ')}` : 'mapping changed';
+      const why = forced ? 'values migrated' : have === undefined ? 'not fetched since boot' : missing.length ? `missing for ${missing.join(', ')}` : 'mapping changed';
       return {
         changed: true,
         msg: `fetch (${why})`,
-        apply: async () => {
+        apply: async (ctx) => {
           const sums = async (): Promise<Map<string, string>> => {
             const out = (await ctx.exec(sh`cd ${PATHS.secretsDir} 2>/dev/null && sha256sum -- *.env 2>/dev/null; true`)).stdout.toString();
             return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(66).replace(/\.env$/, ''), l.slice(0, 64)]));
@@ -94,77 +98,91 @@ export function secretsFetched(config: ZiggieConfig, digest: string, force: () =
 export function pruneServices(keep: string[], o: TaskOptions = {}): Task {
   const keepUnits = new Set([...keep.map(serviceUnit), SECRETS_UNIT, 'ziggie-backup.service']);
   return defineTask('systemd', 'remove services no longer configured', o, {
-    probe: { script: `cd ${PATHS.units} 2>/dev/null && ls -1 ziggie-*.service 2>/dev/null; true` },
-    async plan(ctx, probe): Promise<Plan> {
-      const gone = probe.out.split('\n').map((l) => l.trim()).filter((u) => /^ziggie-[a-z0-9-]+\.service$/.test(u) && !keepUnits.has(u));
+    facts: { units: glob(PATHS.units, 'ziggie-*.service') },
+    plan({ units }): Plan {
+      const gone = units.map((u) => posix.basename(u)).filter((u) => /^ziggie-[a-z0-9-]+\.service$/.test(u) && !keepUnits.has(u));
       if (!gone.length) return { changed: false };
       const svcs = gone.map((u) => u.replace(/^ziggie-/, '').replace(/\.service$/, ''));
       return {
         changed: true,
         msg: `remove ${svcs.join(', ')} (volumes kept)`,
         diff: [{ label: 'services', before: svcs.map((g) => g + '\n').join(''), after: '' }],
-        apply: async () => {
-          for (const svc of svcs) {
-            const dir = projectDir(svc);
-            await ctx.run([
-              sh`{ systemctl disable --now ${serviceUnit(svc)} || true; }`,
-              // by label, not `compose down`: that would need the compose file to parse, env file included
-              sh`ids=$(docker ps -aq --filter label=com.docker.compose.project=${projectName(svc)})`,
-              'if [ -n "$ids" ]; then docker rm -f $ids >/dev/null; fi',
-              sh`rm -rf -- ${dir} ${PATHS.units + '/' + serviceUnit(svc)}`,
-            ].join(' && '), `remove ${svc}`);
-          }
-          await ctx.run(`systemctl daemon-reload; systemctl reset-failed ${gone.map(quote).join(' ')} 2>/dev/null; true`, 'daemon-reload');
-        },
+        steps: [
+          ...svcs.map((svc) =>
+            run(
+              [
+                sh`{ systemctl disable --now ${serviceUnit(svc)} || true; }`,
+                // by label, not `compose down`: that would need the compose file to parse, env file included
+                sh`ids=$(docker ps -aq --filter label=com.docker.compose.project=${projectName(svc)})`,
+                'if [ -n "$ids" ]; then docker rm -f $ids >/dev/null; fi',
+                sh`rm -rf -- ${projectDir(svc)} ${PATHS.units + '/' + serviceUnit(svc)}`,
+              ].join(' && '),
+              `remove ${svc}`,
+            ),
+          ),
+          run(`systemctl daemon-reload; systemctl reset-failed ${gone.map(quote).join(' ')} 2>/dev/null; true`, 'daemon-reload'),
+        ],
       };
     },
   });
+}
+
+export interface UfwState {
+  installed: boolean;
+  /** rules as `ufw show added` prints them ("ufw allow ...") */
+  rules: string[];
+  active: boolean;
+  /** incoming DROP, outgoing ACCEPT */
+  policies: boolean;
+}
+
+export const ufwFact = defineFact<'ufw', UfwState>({
+  name: 'ufw',
+  command: () => [
+    'command -v ufw >/dev/null 2>&1',
+    'ufw show added 2>&1',
+    'ufw status 2>&1 | head -1',
+    `grep -E '^DEFAULT_(INPUT|OUTPUT)_POLICY=' /etc/default/ufw`,
+  ],
+  parse: ([has, added, status, policy]) => ({
+    installed: has!.code === 0,
+    rules: added!.text.split('\n').filter((l) => l.startsWith('ufw ')),
+    active: /^Status: active/.test(status!.text),
+    policies: policy!.text.includes('DEFAULT_INPUT_POLICY="DROP"') && policy!.text.includes('DEFAULT_OUTPUT_POLICY="ACCEPT"'),
+  }),
+});
+
+export function planUfw(rules: string[], allowlist: string[], u: UfwState, check: boolean): Plan {
+  if (!u.installed) {
+    if (check) return { changed: true, msg: 'ufw not installed (check mode: the packages task installs it)' };
+    throw new Error('ufw is not installed (the packages task should have installed it)');
+  }
+  const add = rules.filter((r) => !u.rules.includes(r));
+  const remove = u.rules.filter((r) => !rules.includes(r));
+  if (!add.length && !remove.length && u.active && u.policies) return { changed: false };
+  const msgs = [add.length ? `add ${add.length} rule(s)` : '', remove.length ? `remove ${remove.length} rule(s)` : '', u.policies ? '' : 'default policies', u.active ? '' : 'enable'].filter(Boolean);
+  const steps = ['ufw default deny incoming', 'ufw default allow outgoing', ...remove.map((r) => `ufw delete ${r.slice(4)}`), ...add, 'ufw --force enable'];
+  return {
+    changed: true,
+    msg: msgs.join(', '),
+    diff: [{ label: 'ufw rules', before: u.rules.map((r) => r + '\n').join('') + `(${u.active ? 'active' : 'inactive'})\n`, after: rules.map((r) => r + '\n').join('') + '(active)\n' }],
+    apply: async (ctx) => {
+      if (!u.active) await assertNotLockedOut(ctx, allowlist);
+      await ctx.run(steps.join(' >/dev/null && ') + ' >/dev/null', 'ufw');
+    },
+  };
 }
 
 /** ufw rules as `ufw show added` prints them, the default policies, and ufw enabled. */
 export function ufw(rules: string[], allowlist: string[], o: TaskOptions = {}): Task {
-  const probe = [
-    'command -v ufw >/dev/null 2>&1 || { echo "@noufw"; exit 0; }',
-    'ufw show added 2>&1',
-    'ufw status 2>&1 | head -1 | sed "s/^/@status /"',
-    `grep -E '^DEFAULT_(INPUT|OUTPUT)_POLICY=' /etc/default/ufw | sed 's/^/@policy /'`,
-  ].join('\n');
   return defineTask('ufw', 'ufw: ssh from the allowlist, http(s) public', o, {
-    async plan(ctx): Promise<Plan> {
-      const out = (await ctx.exec(probe)).stdout.toString();
-      if (out.includes('@noufw')) {
-        if (ctx.check) return { changed: true, msg: 'ufw not installed (check mode: the packages task installs it)' };
-        throw new Error('ufw is not installed (the packages task should have installed it)');
-      }
-      const have = out.split('\n').filter((l) => l.startsWith('ufw '));
-      const active = /@status Status: active/.test(out);
-      const policies = out.includes('@policy DEFAULT_INPUT_POLICY="DROP"') && out.includes('@policy DEFAULT_OUTPUT_POLICY="ACCEPT"');
-      const add = rules.filter((r) => !have.includes(r));
-      const remove = have.filter((r) => !rules.includes(r));
-      if (!add.length && !remove.length && active && policies) return { changed: false };
-      const msgs = [add.length ? `add ${add.length} rule(s)` : '', remove.length ? `remove ${remove.length} rule(s)` : '', policies ? '' : 'default policies', active ? '' : 'enable'].filter(Boolean);
-      return {
-        changed: true,
-        msg: msgs.join(', '),
-        diff: [{ label: 'ufw rules', before: have.map((r) => r + '\n').join('') + `(${active ? 'active' : 'inactive'})\n`, after: rules.map((r) => r + '\n').join('') + '(active)\n' }],
-        apply: async () => {
-          if (!active) await assertNotLockedOut(ctx, allowlist);
-          const steps = [
-            'ufw default deny incoming',
-            'ufw default allow outgoing',
-            ...remove.map((r) => `ufw delete ${r.slice(4)}`),
-            ...add,
-            'ufw --force enable',
-          ];
-          await ctx.run(steps.join(' >/dev/null && ') + ' >/dev/null', 'ufw');
-        },
-      };
-    },
+    facts: { state: need(ufwFact, 'ufw') },
+    plan: ({ state }, env) => planUfw(rules, allowlist, state, env.check),
   });
 }
 
 /** Refuse to enable ufw when this very SSH connection comes from outside the allowlist (and not loopback). */
-async function assertNotLockedOut(ctx: Parameters<Task['plan']>[0], allowlist: string[]): Promise<void> {
+async function assertNotLockedOut(ctx: TaskContext, allowlist: string[]): Promise<void> {
   // without sudo: sudo resets the environment, and SSH_CONNECTION with it
   const conn = (await ctx.exec('echo "$SSH_CONNECTION"', { become: false })).stdout.toString().trim();
   const ip = conn.split(/\s+/)[0] ?? '';
@@ -251,19 +269,35 @@ export type PutSecret = (name: string, value: string) => Promise<void>;
  * with it their values go to Secrets Manager (from this machine, with the operator's credentials: the VPS's
  * own key can only read) and the files are shredded. Nothing is written unless every key is accounted for.
  */
+/** The legacy .env files under root (root/<svc>/.env, root/.env), with their content when asked for. */
+export const envFilesFact = defineFact<{ root: string; content: boolean }, Map<string, string | null>>({
+  name: 'env-files',
+  key: (a) => `${a.root}:${a.content}`,
+  command: ({ root, content }) =>
+    `for f in ${quote(root)}/*/.env ${quote(root)}/.env; do if [ -f "$f" ]; then printf '%s\\0' "$f"; ${content ? 'cat -- "$f"' : ':'}; printf '\\0'; fi; done`,
+  parse([s], { content }) {
+    const parts = s!.text.split('\0');
+    const files = new Map<string, string | null>();
+    for (let i = 0; i + 1 < parts.length; i += 2) files.set(parts[i]!, content ? parts[i + 1]! : null);
+    return files;
+  },
+});
+
+/**
+ * Legacy .env files (/opt/ziggie/<svc>/.env, /opt/ziggie/.env): without `enabled` they are only reported;
+ * with it their values go to Secrets Manager (from this machine, with the operator's credentials: the VPS's
+ * own key can only read) and the files are shredded. Nothing is written unless every key is accounted for.
+ */
 export function migrateEnvFiles(config: ZiggieConfig, opts: { enabled: boolean; put: () => PutSecret; onMigrated: () => void }, o: TaskOptions = {}): Task {
-  const list = `for f in ${PATHS.root}/*/.env ${PATHS.root}/.env; do [ -f "$f" ] && echo "$f"; done; true`;
   return defineTask('secrets', 'legacy .env files', o, {
-    probe: { script: list },
-    async plan(ctx, probe): Promise<Plan> {
-      const files = probe.out.split('\n').map((l) => l.trim()).filter(Boolean);
+    facts: { found: need(envFilesFact, { root: PATHS.root, content: opts.enabled }) },
+    plan({ found }): Plan {
+      const files = [...found.keys()];
       if (!files.length) return { changed: false };
       if (!opts.enabled) {
         return { changed: false, msg: `WARNING: ${files.join(', ')} still on disk; run with --migrate-env-files to move the values into Secrets Manager and remove the files` };
       }
-      const texts = new Map<string, string>();
-      for (const f of files) texts.set(f, (await ctx.run(sh`cat -- ${f}`, `read ${f}`)).toString());
-      const plan = planMigration(config, texts);
+      const plan = planMigration(config, found as Map<string, string>);
       if (plan.conflicts.length) throw new Error(`the .env files disagree on ${plan.conflicts.join(', ')}: fix them by hand first (nothing was migrated)`);
       if (plan.unknown.length) {
         throw new Error(`keys the config does not know: ${plan.unknown.join(', ')}; add them to containers[].secrets (or env), then re-run (nothing was migrated)`);
@@ -273,7 +307,7 @@ export function migrateEnvFiles(config: ZiggieConfig, opts: { enabled: boolean; 
         changed: true,
         msg: `put ${names.length} value(s) into Secrets Manager, remove ${files.length} file(s)`,
         diff: [{ label: 'legacy .env migration', before: files.map((f) => `${f}\n`).join(''), after: names.map((n) => `secretsmanager:${n}\n`).join('') }],
-        apply: async () => {
+        apply: async (ctx) => {
           const put = opts.put();
           for (const n of names) await put(n, plan.put.get(n)!);
           // shred first (overwrite in place), then remove; rm alone leaves the blocks readable

@@ -2,8 +2,11 @@
  * apt: packages present / absent / latest, in ONE apt-get call per task. The package cache is refreshed only
  * when something must be installed (or state is latest) and it is older than cacheValidTime seconds.
  */
-import { quote } from '../quote';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../task';
+import { APT_UPDATE_STAMP, aptCache, aptCandidate, pkg, type AptCache, type PkgState } from '../facts/package';
+import { quote } from '../shell';
+import { bool, common, optionError, parseOptions, posInt, str, z } from '../options';
+import type { Needs } from '../fact';
+import { defineTask, run, type Plan, type Task, type TaskOptions } from '../task';
 
 export interface AptOptions extends TaskOptions {
   /** package names, optionally "name=version" */
@@ -18,122 +21,82 @@ export interface AptOptions extends TaskOptions {
   purge?: boolean;
 }
 
-const STAMP = '/var/lib/apt/periodic/update-success-stamp';
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
-export interface PkgState {
-  installed: boolean;
+interface Wanted {
+  name: string;
   version?: string;
-  candidate?: string;
 }
 
-export function parseDpkgQuery(out: string): Map<string, PkgState> {
-  const m = new Map<string, PkgState>();
-  if (/^@grep$/m.test(out)) {
-    // "Package: x" ... "Status: want ok state" (within 3 lines: Essential/Protected may come between) from
-    // /var/lib/dpkg/status; a name may repeat, one stanza per architecture
-    let cur = '';
-    for (const l of out.split('\n')) {
-      if (l.startsWith('Package: ')) cur = l.slice(9).trim();
-      else if (l.startsWith('Status: ') && cur) {
-        const installed = / installed$/.test(l) && / ok /.test(l) && !/^Status: (deinstall|purge) /.test(l);
-        if (installed || !m.has(cur)) m.set(cur, { installed, version: undefined });
-        cur = '';
-      }
-    }
-    return m;
-  }
-  for (const l of out.split('\n')) {
-    const [name, status, version] = l.split('\t');
-    if (!name || name.startsWith('@')) continue;
-    const base = name.split(':')[0]!;
-    const installed = (status ?? '').startsWith('ii') || (status ?? '').startsWith('hi');
-    m.set(base, { installed, version: installed ? version : undefined });
-  }
-  return m;
-}
+const spec = (w: Wanted): string => (w.version !== undefined ? `${w.name}=${w.version}` : w.name);
 
-export function apt(o: AptOptions): Task {
+const schema = z.strictObject({
+  ...common,
+  packages: z.union([str, z.array(str).check(z.minLength(1, { error: 'expected at least one package' }))]),
+  state: z._default(z.enum(['present', 'absent', 'latest']), 'present'),
+  updateCache: z._default(bool, true),
+  cacheValidTime: z._default(posInt, 3600),
+  installRecommends: z.optional(bool),
+  purge: z.optional(bool),
+});
+
+export function apt(opts: AptOptions): Task {
+  const o = parseOptions('apt', schema, opts);
   const pkgs = (Array.isArray(o.packages) ? o.packages : o.packages.split(/[\s,]+/)).filter(Boolean);
-  if (!pkgs.length) throw new Error('apt: no packages given');
-  for (const p of pkgs) if (!/^[a-z0-9][a-z0-9+.:~-]*(=[A-Za-z0-9.+:~-]+)?$/.test(p)) throw new Error(`apt: invalid package name ${JSON.stringify(p)}`);
-  const state = o.state ?? 'present';
-  const names = pkgs.map((p) => p.split('=')[0]!);
-  const valid = o.cacheValidTime ?? 3600;
-  // Fast path (plain names, no version pins, not "latest"): grep the Package/Status pairs out of dpkg's status
-  // file (~1 ms) instead of dpkg-query (~4 ms: it loads the whole database). Exact unless dpkg has unmerged
-  // journal entries in updates/, in which case dpkg-query runs as always.
-  const fast = state !== 'latest' && pkgs.every((p) => !p.includes(':') && !p.includes('='));
-  const dpkgQuery = `q=$(dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${names.map(quote).join(' ')} 2>/dev/null); printf '%s\\n' "$q"`;
-  const grepStatus = `q=$(grep -x -F -A3 ${names.map((n) => `-e ${quote(`Package: ${n}`)}`).join(' ')} /var/lib/dpkg/status 2>/dev/null); printf '@grep\\n%s\\n' "$q"`;
-  const script = [
-    fast ? `set -- /var/lib/dpkg/updates/[0-9]*; if [ ! -e "$1" ] && [ -r /var/lib/dpkg/status ]; then ${grepStatus}; else ${dpkgQuery}; fi` : dpkgQuery,
-    // the cache's age matters only when something is to be installed: count installed packages with builtins
-    `set -f; n=0; IFS='\n'; for l in $q; do case "$l" in *"\tii "*|*"\thi "*|"Status: install ok installed"|"Status: hold ok installed") n=$((n+1));; esac; done; unset IFS; set +f`,
-    // one stat: the cache stamps, and "now" on the host (the mtime of this shell's /proc entry: its start time)
-    `if [ "$n" -lt ${names.length} ] || [ ${state === 'latest' ? 1 : 0} = 1 ]; then stat -c '@mtime %Y %n' ${STAMP} /var/lib/apt/lists /proc/$$ 2>/dev/null; fi`,
-    `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && echo "@lists 1"`,
-    state === 'latest' ? `apt-cache policy ${names.map(quote).join(' ')} 2>/dev/null | sed 's/^/@policy /'` : '',
-  ]
-    .filter(Boolean)
-    .join('\n');
+  if (!pkgs.length) optionError('apt', opts, 'packages', 'no packages given');
+  for (const p of pkgs) if (!/^[a-z0-9][a-z0-9+.:~-]*(=[A-Za-z0-9.+:~-]+)?$/.test(p)) optionError('apt', opts, 'packages', `invalid package name ${JSON.stringify(p)}`);
+  const state = o.state;
+  const wanted: Wanted[] = pkgs.map((p) => ({ name: p.split('=')[0]!, version: p.split('=')[1] }));
+  // the version matters for a pin and for latest; an arch-qualified name needs dpkg-query too
+  const exact = (w: Wanted): boolean => state === 'latest' || w.version !== undefined || w.name.includes(':');
+  const valid = o.cacheValidTime;
+  const facts: Needs = {
+    cache: aptCache(),
+    ...Object.fromEntries(wanted.map((w) => [`pkg:${w.name}`, pkg(w.name, exact(w))])),
+    ...(state === 'latest' ? Object.fromEntries(wanted.map((w) => [`candidate:${w.name}`, aptCandidate(w.name)])) : {}),
+  };
   return defineTask('apt', `apt ${state} ${pkgs.join(' ')}`, o, {
-    probe: { script },
-    async plan(ctx, probe): Promise<Plan> {
-      const have = parseDpkgQuery(probe.out);
-      const meta = (k: string): string => new RegExp(`^@${k} (.*)$`, 'm').exec(probe.out)?.[1]?.trim() ?? '';
-      const mtimes = [...probe.out.matchAll(/^@mtime (\d+) (.*)$/gm)].map((m) => ({ t: Number(m[1]), name: m[2]! }));
-      const now = mtimes.find((m) => m.name.startsWith('/proc/'))?.t ?? Math.floor(Date.now() / 1000);
-      const stamp = Math.max(0, ...mtimes.filter((m) => !m.name.startsWith('/proc/')).map((m) => m.t));
-      const haveLists = Number(meta('lists')) > 0;
-      const cacheStale = !haveLists || now - stamp > valid;
+    facts,
+    plan(f): Plan {
+      const have = (n: string): PkgState => f[`pkg:${n}`] as PkgState;
+      const cache = f.cache as AptCache;
       if (state === 'absent') {
-        const remove = names.filter((n) => have.get(n)?.installed);
+        const remove = wanted.map((w) => w.name).filter((n) => have(n).installed);
         if (!remove.length) return { changed: false };
         return {
           changed: true,
           msg: `remove ${remove.join(' ')}`,
-          diff: [{ label: 'packages', before: remove.map((p) => `${p} ${have.get(p)?.version ?? ''}\n`).join(''), after: '' }],
-          apply: async () => void (await ctx.run(`${APT} ${o.purge ? 'purge' : 'remove'} ${remove.map(quote).join(' ')}`, 'apt-get remove')),
+          diff: [{ label: 'packages', before: remove.map((p) => `${p} ${have(p).version ?? ''}\n`).join(''), after: '' }],
+          steps: [run(`${APT} ${o.purge ? 'purge' : 'remove'} ${remove.map(quote).join(' ')}`, 'apt-get remove')],
         };
       }
-      let install = pkgs.filter((p) => {
-        const [n, v] = p.split('=');
-        const h = have.get(n!);
-        return !h?.installed || (v !== undefined && h.version !== v);
+      const install = wanted.filter((w) => {
+        const h = have(w.name);
+        if (!h.installed) return true;
+        if (w.version !== undefined) return h.version !== w.version;
+        if (state !== 'latest') return false;
+        const c = f[`candidate:${w.name}`] as string | undefined;
+        return !!c && c !== '(none)' && c !== h.version;
       });
-      if (state === 'latest') {
-        const cand = new Map<string, string>();
-        let cur = '';
-        for (const l of probe.out.split('\n')) {
-          const m = /^@policy (\S+):$/.exec(l);
-          if (m) cur = m[1]!;
-          const c = /^@policy\s+Candidate: (\S+)/.exec(l);
-          if (c && cur) cand.set(cur, c[1]!);
-        }
-        const outdated = names.filter((n) => have.get(n)?.installed && cand.get(n) && cand.get(n) !== '(none)' && cand.get(n) !== have.get(n)?.version);
-        install = [...new Set([...install, ...outdated])];
-      }
+      const cacheStale = !cache.lists || cache.ageSeconds > valid;
       const refresh = o.updateCache !== false && cacheStale && (install.length > 0 || state === 'latest');
       if (!install.length && !refresh) return { changed: false };
-      const msg = [refresh ? 'update cache' : '', install.length ? `install ${install.join(' ')}` : ''].filter(Boolean).join(', ');
+      const rec = o.installRecommends === undefined ? '' : o.installRecommends ? ' --install-recommends' : ' --no-install-recommends';
+      const before = (w: Wanted): string => have(w.name).version ?? (have(w.name).installed ? '(installed)' : '(not installed)');
       return {
         changed: true,
-        msg,
+        msg: [refresh ? 'update cache' : '', install.length ? `install ${install.map(spec).join(' ')}` : ''].filter(Boolean).join(', '),
         diff: [
           {
             label: 'packages',
-            before: install.map((p) => `${p.split('=')[0]} ${have.get(p.split('=')[0]!)?.version ?? '(not installed)'}\n`).join(''),
-            after: install.map((p) => `${p.split('=')[0]} ${p.split('=')[1] ?? (state === 'latest' ? '(latest)' : '(candidate)')}\n`).join(''),
+            before: install.map((w) => `${w.name} ${before(w)}\n`).join(''),
+            after: install.map((w) => `${w.name} ${w.version ?? (state === 'latest' ? '(latest)' : '(candidate)')}\n`).join(''),
           },
         ],
-        apply: async () => {
-          if (refresh) await ctx.run(`${APT} update && mkdir -p /var/lib/apt/periodic && touch ${STAMP}`, 'apt-get update');
-          if (install.length) {
-            const rec = o.installRecommends === undefined ? '' : o.installRecommends ? ' --install-recommends' : ' --no-install-recommends';
-            await ctx.run(`${APT}${rec} install ${install.map(quote).join(' ')}`, 'apt-get install');
-          }
-        },
+        steps: [
+          ...(refresh ? [run(`${APT} update && mkdir -p /var/lib/apt/periodic && touch ${APT_UPDATE_STAMP}`, 'apt-get update')] : []),
+          ...(install.length ? [run(`${APT}${rec} install ${install.map(spec).map(quote).join(' ')}`, 'apt-get install')] : []),
+        ],
       };
     },
   });

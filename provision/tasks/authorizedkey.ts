@@ -1,7 +1,8 @@
 /** authorizedKey: one public key line in ~user/.ssh/authorized_keys (dir 0700, file 0600, owned by the user). */
-import { sh } from '../quote';
-import { writeFileAtomic } from '../files';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../task';
+import { bool, common, parseOptions, str, z } from '../options';
+import { ACCOUNT_NAME, homeFile, passwd } from '../facts/account';
+import { sh } from '../shell';
+import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../task';
 
 export interface AuthorizedKeyOptions extends TaskOptions {
   user: string;
@@ -37,31 +38,38 @@ export function editAuthorizedKeys(content: string, key: string, state: 'present
   return r === content ? content : r;
 }
 
-export function authorizedKey(o: AuthorizedKeyOptions): Task {
-  const state = o.state ?? 'present';
-  if (!keyId(o.key)) throw new Error(`authorizedKey ${o.user}: not an SSH public key`);
-  const script = sh`e=$(getent passwd ${o.user}) || exit 3; h=$(echo "$e" | cut -d: -f6); g=$(id -gn ${o.user}); echo "$h"; echo "$g"; f="$h/.ssh/authorized_keys"; if [ -f "$f" ]; then echo present; cat -- "$f"; else echo absent; fi`;
+const FILE = '.ssh/authorized_keys';
+
+const schema = z.strictObject({
+  ...common,
+  user: str.check(z.regex(ACCOUNT_NAME, { error: 'expected an account name' })),
+  key: str.check(z.refine((k) => !!keyId(k), { error: 'not an SSH public key ("ssh-ed25519 AAAA… comment")' })),
+  state: z._default(z.enum(['present', 'absent']), 'present'),
+  exclusive: z.optional(bool),
+});
+
+export function authorizedKey(opts: AuthorizedKeyOptions): Task {
+  const o = parseOptions('authorizedKey', schema, opts);
+  const state = o.state;
   return defineTask('authorized_key', `authorized key for ${o.user}`, o, {
-    probe: { script },
-    async plan(ctx, probe): Promise<Plan> {
-      if (probe.code === 3) {
-        if (ctx.check) return { changed: true, msg: `user ${o.user} does not exist yet (check mode: assuming an earlier task creates it)` };
+    facts: { pw: passwd(o.user), keys: homeFile(o.user, FILE) },
+    plan({ pw, keys }, env): Plan {
+      if (!pw) {
+        if (env.check) return { changed: true, msg: `user ${o.user} does not exist yet (check mode: assuming an earlier task creates it)` };
         throw new Error(`user ${o.user} does not exist`);
       }
-      const out = probe.out;
-      const [home, grp, exists] = out.split('\n', 3);
-      const content = exists === 'present' ? out.split('\n').slice(3).join('\n') : '';
+      const content = keys?.toString('utf8') ?? '';
       const after = editAuthorizedKeys(content, o.key, state, o.exclusive);
-      if (after === content && (exists === 'present' || state === 'absent')) return { changed: false };
-      const path = `${home}/.ssh/authorized_keys`;
+      if (after === content && (keys !== null || state === 'absent')) return { changed: false };
+      const path = `${pw.home}/${FILE}`;
       return {
         changed: true,
-        msg: state === 'absent' ? 'remove key' : exists === 'present' ? 'add key' : 'create authorized_keys',
+        msg: state === 'absent' ? 'remove key' : keys !== null ? 'add key' : 'create authorized_keys',
         diff: [{ label: path, before: content, after }],
-        apply: async () => {
-          await ctx.run(sh`install -d -m 0700 -o ${o.user} -g ${grp!} -- ${home + '/.ssh'}`, 'mkdir ~/.ssh');
-          await writeFileAtomic(ctx, path, after, { mode: '0600', owner: o.user, group: grp });
-        },
+        steps: [
+          run(sh`install -d -m 0700 -o ${o.user} -g ${pw.group} -- ${pw.home + '/.ssh'}`, 'mkdir ~/.ssh'),
+          write(path, after, { mode: '0600', owner: o.user, group: pw.group }),
+        ],
       };
     },
   });

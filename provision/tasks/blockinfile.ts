@@ -1,4 +1,6 @@
 /** blockInFile: a marked block of lines in a text file (Ansible blockinfile semantics). */
+import { absolute, anyString, attrs, bool, common, parseOptions, regexOr, secretOr, str, z } from '../options';
+import { fileContent, fileStat } from '../facts/file';
 import { absPath, normalizeMode, type FileAttrs } from '../files';
 import { reveal, type Secret } from '../secret';
 import { defineTask, type Task, type TaskOptions } from '../task';
@@ -54,15 +56,25 @@ export function editBlock(content: string, e: BlockEdit): string {
   return result === content || (result === content + '\n' && !hadNl && out.length === lines.length) ? content : result;
 }
 
-export function blockInFile(o: BlockInFileOptions): Task {
+const schema = z.strictObject({
+  ...common,
+  ...attrs,
+  path: absolute,
+  block: z.optional(secretOr(anyString)),
+  marker: z._default(str.check(z.includes('{mark}', { error: 'must contain {mark}' })), '# {mark} MANAGED BLOCK'),
+  state: z._default(z.enum(['present', 'absent']), 'present'),
+  insertAfter: z.optional(regexOr),
+  insertBefore: z.optional(regexOr),
+  create: z.optional(bool),
+  backup: z.optional(bool),
+});
+
+export function blockInFile(opts: BlockInFileOptions): Task {
+  const o = parseOptions('blockInFile', schema, opts, { exclusive: [['insertAfter', 'insertBefore']], requiredIf: [['state', 'present', ['block']]] });
   const path = absPath(o.path);
-  normalizeMode(o.mode);
   const block = o.block === undefined ? '' : reveal(o.block);
-  if ((o.state ?? 'present') === 'present' && o.block === undefined) throw new Error(`blockInFile ${path}: block is required`);
   return defineTask('blockinfile', `block in ${path}`, o, {
-    probe: { read: [path] },
-    async plan(ctx, probe) {
-      return planEdit(ctx, probe.stat(path), probe.content(path), path, o, (c) => editBlock(c, { ...o, block }), o.create);
-    },
+    facts: { st: fileStat(path), content: fileContent(path) },
+    plan: ({ st, content }) => planEdit(st, content, o, (c) => editBlock(c, { ...o, block }), o.create),
   });
 }

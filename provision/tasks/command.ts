@@ -3,7 +3,11 @@
  * removes (skip if it does not), unless (skip if this read-only command succeeds), onlyIf (run only if it
  * succeeds). In check mode the guards are evaluated and the command is reported as "would run".
  */
-import { quote, sh } from '../quote';
+import { absolute, anyString, common, func, optionError, parseOptions, secretOr, str, z } from '../options';
+import type { Needs } from '../fact';
+import { exitStatus } from '../facts/command';
+import { fileStat, type FileState } from '../facts/file';
+import { quote, sh } from '../shell';
 import { reveal, type Secret } from '../secret';
 import { defineTask, type ApplyResult, type Plan, type Task, type TaskOptions } from '../task';
 
@@ -46,29 +50,26 @@ function build(line: string, o: Omit<CommandOptions, 'cmd'>): string {
 }
 
 function commandTask(module: string, line: string, display: string, o: Omit<CommandOptions, 'cmd'>): Task {
-  const guards = [
-    o.creates ? sh`if [ -e ${o.creates} ]; then echo "@creates 1"; fi` : '',
-    o.removes ? sh`if [ ! -e ${o.removes} ]; then echo "@removes 1"; fi` : '',
-    o.unless ? `if ( ${o.unless}\n) >/dev/null 2>&1; then echo "@unless 1"; fi` : '',
-    o.onlyIf ? `if ! ( ${o.onlyIf}\n) >/dev/null 2>&1; then echo "@onlyif 1"; fi` : '',
-  ].filter(Boolean);
   return defineTask(module, `${module} ${display}`, o, {
-    probe: guards.length ? { script: guards.join('\n') } : undefined,
-    async plan(ctx, probe): Promise<Plan> {
-      const why = /@creates/.test(probe.out)
-        ? `${o.creates} exists`
-        : /@removes/.test(probe.out)
-          ? `${o.removes} does not exist`
-          : /@unless/.test(probe.out)
-            ? 'unless-command succeeded'
-            : /@onlyif/.test(probe.out)
-              ? 'onlyIf-command failed'
-              : undefined;
+    facts: <Needs>{
+      ...(o.creates ? { creates: fileStat(o.creates) } : {}),
+      ...(o.removes ? { removes: fileStat(o.removes) } : {}),
+      ...(o.unless ? { unless: exitStatus(o.unless) } : {}),
+      ...(o.onlyIf ? { onlyIf: exitStatus(o.onlyIf) } : {}),
+    },
+    plan(f, env): Plan {
+      const exists = (k: string): boolean => (f[k] as FileState).type !== 'absent';
+      const why =
+        o.creates && exists('creates') ? `${o.creates} exists`
+        : o.removes && !exists('removes') ? `${o.removes} does not exist`
+        : o.unless && f.unless === 0 ? 'unless-command succeeded'
+        : o.onlyIf && f.onlyIf !== 0 ? 'onlyIf-command failed'
+        : undefined;
       if (why) return { changed: false, msg: `not run: ${why}` };
       return {
         changed: true,
-        msg: ctx.check ? 'would run' : undefined,
-        apply: async (): Promise<ApplyResult> => {
+        msg: env.check ? 'would run' : undefined,
+        apply: async (ctx): Promise<ApplyResult> => {
           const r = await ctx.exec(build(line, o), { stdin: o.stdin === undefined ? undefined : reveal(o.stdin) });
           const res: CommandResult = { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
           const failed = o.failedWhen ? o.failedWhen(res) : r.code !== 0;
@@ -85,13 +86,32 @@ function commandTask(module: string, line: string, display: string, o: Omit<Comm
   });
 }
 
-export function command(o: CommandOptions): Task {
+const guards = {
+  ...common,
+  creates: z.optional(str),
+  removes: z.optional(str),
+  unless: z.optional(str),
+  onlyIf: z.optional(str),
+  chdir: z.optional(absolute),
+  env: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' })), secretOr(anyString))),
+  stdin: z.optional(secretOr(anyString)),
+  changedWhen: z.optional(func),
+  failedWhen: z.optional(func),
+};
+const commandSchema = z.strictObject({ ...guards, cmd: z.union([str, z.array(anyString).check(z.minLength(1, { error: 'expected at least the program' }))]) });
+const shellSchema = z.strictObject({ ...guards, cmd: str });
+
+export function command(opts: CommandOptions): Task {
+  parseOptions('command', commandSchema, opts);
+  const o = opts;
   const argv = Array.isArray(o.cmd) ? o.cmd : o.cmd.trim().split(/\s+/);
-  if (!argv.length || !argv[0]) throw new Error('command: empty cmd');
+  if (!argv.length || !argv[0]) optionError('command', opts, 'cmd', 'empty command');
   return commandTask('command', argv.map(quote).join(' '), argv.join(' ').slice(0, 60), o);
 }
 
-export function shell(o: ShellOptions): Task {
-  if (!o.cmd.trim()) throw new Error('shell: empty cmd');
+export function shell(opts: ShellOptions): Task {
+  parseOptions('shell', shellSchema, opts);
+  const o = opts;
+  if (!o.cmd.trim()) optionError('shell', opts, 'cmd', 'empty command');
   return commandTask('shell', o.cmd, o.cmd.split('\n')[0]!.slice(0, 60), o);
 }

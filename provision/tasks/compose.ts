@@ -4,10 +4,16 @@
  * ones; `up -d` runs only when a file changed or the project has no running container. state: absent (or
  * composePrune for projects no longer listed) runs `down` and removes the directory.
  */
-import { sha256 } from '../files';
-import { quote, sh } from '../quote';
+import { posix } from 'node:path';
+import { absolute, anyString, bool, common, optionError, parseOptions, secretOr, str, z } from '../options';
+import type { Needs } from '../fact';
+import { composeContainers, type ComposeContainers } from '../facts/docker';
+import { fileStat, type FileState } from '../facts/file';
+import { glob } from '../facts/glob';
+import { diffText, readRemoteFile, sha256 } from '../files';
 import { reveal, type Secret } from '../secret';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../task';
+import { raw, sh } from '../shell';
+import { defineTask, run, type Plan, type Task, type TaskOptions } from '../task';
 
 export interface ComposeOptions extends TaskOptions {
   project: string;
@@ -46,102 +52,121 @@ function composeText(c: string | Record<string, unknown>): string {
   return (require('yaml') as typeof import('yaml')).stringify(c);
 }
 
-export function compose(o: ComposeOptions): Task {
-  if (!NAME.test(o.project)) throw new Error(`compose: project name must match ${NAME} (docker compose's rule), got ${JSON.stringify(o.project)}`);
+const project = str.check(z.regex(NAME, { error: `expected a project name matching ${NAME} (docker compose's rule)` }));
+const schema = z.strictObject({
+  ...common,
+  project,
+  dir: z.optional(absolute),
+  compose: z.optional(z.union([anyString, z.record(z.string(), z.unknown())])),
+  env: z.optional(z.record(z.string(), z.union([secretOr(anyString), z.number()]))),
+  files: z.optional(z.record(z.string(), secretOr(anyString))),
+  state: z._default(z.enum(['present', 'absent']), 'present'),
+  pull: z._default(z.enum(['always', 'missing', 'never']), 'missing'),
+  ensureRunning: z._default(bool, true),
+});
+
+export function compose(opts: ComposeOptions): Task {
+  const o = parseOptions('compose', schema, opts, { requiredIf: [['state', 'present', ['compose']]] });
   const dir = (o.dir ?? `/opt/compose/${o.project}`).replace(/\/+$/, '');
-  if (!dir.startsWith('/')) throw new Error(`compose ${o.project}: dir must be absolute`);
-  const state = o.state ?? 'present';
-  if (state === 'present' && o.compose === undefined) throw new Error(`compose ${o.project}: compose is required`);
+  const state = o.state;
   const files = new Map<string, { data: string; mode: string }>();
   if (state === 'present') {
     files.set('compose.yaml', { data: composeText(o.compose!), mode: '0644' });
     if (o.env) files.set('.env', { data: envFile(o.env), mode: '0600' });
     for (const [name, v] of Object.entries(o.files ?? {})) {
-      if (!/^[\w.-]+$/.test(name) || name === 'compose.yaml' || name === '.env') throw new Error(`compose ${o.project}: invalid extra file name ${JSON.stringify(name)}`);
+      if (!/^[\w.-]+$/.test(name) || name === 'compose.yaml' || name === '.env') optionError('compose', opts, `files.${name}`, 'invalid extra file name');
       files.set(name, { data: reveal(v), mode: '0644' });
     }
   }
-  const paths = [...files.keys()].map((f) => `${dir}/${f}`);
-  const p = quote(o.project);
-  const script = `docker ps -a --filter label=com.docker.compose.project=${p} --format '{{.State}}' 2>&1; echo "@rc $?"`;
-  const base = sh`docker compose -p ${o.project} --project-directory ${dir} -f ${dir + '/compose.yaml'}` + (files.has('.env') ? sh` --env-file ${dir + '/.env'}` : '');
   return defineTask('compose', `compose ${o.project}${state === 'absent' ? ' absent' : ''}`, o, {
-    probe: { stat: [dir, ...paths], script },
-    async plan(ctx, probe): Promise<Plan> {
-      const rc = /@rc (\d+)/.exec(probe.out)?.[1];
-      if (rc !== '0') {
-        if (ctx.check && state === 'present') return { changed: true, msg: 'docker not available (check mode: assuming an earlier task installs it)' };
-        throw new Error(`docker is not usable: ${probe.out.replace(/@rc \d+/, '').trim().split('\n')[0]}`);
-      }
-      const states = probe.out.split('\n').filter((l) => l && !l.startsWith('@rc'));
-      const running = states.filter((s) => s === 'running').length;
-      const dirState = probe.stat(dir);
-      if (state === 'absent') {
-        if (!states.length && dirState.type === 'absent') return { changed: false };
-        return {
-          changed: true,
-          msg: `down (${states.length} containers), remove ${dir}`,
-          diff: [{ label: `compose ${o.project}`, before: `${states.length} containers\n${dir}\n`, after: '' }],
-          apply: async () => {
-            const hasFile = (await ctx.exec(sh`[ -f ${dir + '/compose.yaml'} ]`)).code === 0;
-            if (states.length)
-              await ctx.run(
-                hasFile
-                  ? sh`docker compose -p ${o.project} --project-directory ${dir} -f ${dir + '/compose.yaml'} down --remove-orphans`
-                  : `docker rm -f $(docker ps -aq --filter label=com.docker.compose.project=${p})`,
-                'docker compose down',
-              );
-            await ctx.run(sh`rm -rf -- ${dir}`, `remove ${dir}`);
-          },
-        };
-      }
-      const changedFiles = [...files].filter(([name, f]) => {
-        const st = probe.stat(`${dir}/${name}`);
-        return st.type !== 'file' || st.sha256 !== sha256(f.data) || st.mode !== f.mode;
-      });
-      const needsUp = changedFiles.length > 0 || running === 0 || (o.ensureRunning !== false && running < states.length);
-      if (!needsUp) return { changed: false };
-      const msg = changedFiles.length ? `update ${changedFiles.map(([n]) => n).join(', ')}; up -d` : running === 0 ? 'up -d (not running)' : 'up -d (some containers stopped)';
-      return {
-        changed: true,
-        msg,
-        diff: async () => {
-          const items = [];
-          for (const [name, f] of changedFiles) {
-            const r = await ctx.exec(sh`cat -- ${dir + '/' + name} 2>/dev/null`);
-            items.push({ label: `${dir}/${name}`, before: r.code === 0 ? r.stdout.toString('utf8') : '', after: f.data });
-          }
-          return items;
-        },
-        apply: async () => {
-          if (changedFiles.length) {
-            // stage every file in a temp dir, validate the whole project there, then rename each into place
-            const stage = (
-              await ctx.run(
-                sh`mkdir -p -- ${dir} && chmod 0755 ${dir} && rm -rf -- ${dir}/.ptmp.* && mktemp -d ${dir + '/.ptmp.XXXXXX'}`,
-                'stage compose files',
-              )
-            ).trim();
-            try {
-              for (const [name, f] of files) {
-                await ctx.run(`cat > ${quote(stage + '/' + name)} && chmod ${f.mode} ${quote(stage + '/' + name)}`, `stage ${name}`, { stdin: Buffer.from(f.data, 'utf8') });
-              }
-              const check = await ctx.exec(
-                sh`docker compose -p ${o.project} --project-directory ${dir} -f ${stage + '/compose.yaml'}` +
-                  (files.has('.env') ? sh` --env-file ${stage + '/.env'}` : '') +
-                  ' config -q',
-              );
-              if (check.code !== 0) throw new Error(`docker compose config rejected the new files: ${check.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`);
-              await ctx.run([...files.keys()].map((n) => sh`mv -f -- ${stage + '/' + n} ${dir + '/' + n}`).join(' && '), 'install compose files');
-            } finally {
-              await ctx.exec(sh`rm -rf -- ${stage}`).catch(() => undefined);
-            }
-          }
-          await ctx.run(`${base} up -d --remove-orphans --pull ${o.pull ?? 'missing'}`, 'docker compose up -d', { timeoutMs: 1800_000 });
-        },
-      };
+    facts: <Needs>{
+      containers: composeContainers(o.project),
+      dir: fileStat(dir),
+      ...Object.fromEntries([...files.keys()].map((name) => [`file:${name}`, fileStat(`${dir}/${name}`)])),
+    },
+    plan(f, env): Plan {
+      const containers = f.containers as ComposeContainers;
+      const stat = (name: string): FileState => f[`file:${name}`] as FileState;
+      return planCompose({ ...o, dir, state }, files, containers, f.dir as FileState, stat, env.check);
     },
   });
+}
+
+type ComposeFiles = Map<string, { data: string; mode: string }>;
+
+export function planCompose(
+  o: ComposeOptions & { dir: string; state: 'present' | 'absent' },
+  files: ComposeFiles,
+  containers: ComposeContainers,
+  dirState: FileState,
+  stat: (name: string) => FileState,
+  check: boolean,
+): Plan {
+  const { dir, state } = o;
+  if (!containers.usable) {
+    if (check && state === 'present') return { changed: true, msg: 'docker not available (check mode: assuming an earlier task installs it)' };
+    throw new Error(`docker is not usable: ${containers.error}`);
+  }
+  const states = containers.states;
+  const running = states.filter((s) => s === 'running').length;
+  const base = sh`docker compose -p ${o.project} --project-directory ${dir}`;
+  if (state === 'absent') {
+    if (!states.length && dirState.type === 'absent') return { changed: false };
+    return {
+      changed: true,
+      msg: `down (${states.length} containers), remove ${dir}`,
+      diff: [{ label: `compose ${o.project}`, before: `${states.length} containers\n${dir}\n`, after: '' }],
+      steps: [
+        ...(states.length
+          ? [
+              run(
+                // by the compose file when it is there; by label when it is not (a half-removed project)
+                sh`if [ -f ${dir + '/compose.yaml'} ]; then ${raw(base)} -f ${dir + '/compose.yaml'} down --remove-orphans; ` +
+                  sh`else ids=$(docker ps -aq --filter label=com.docker.compose.project=${o.project}); if [ -n "$ids" ]; then docker rm -f $ids; fi; fi`,
+                'docker compose down',
+              ),
+            ]
+          : []),
+        run(sh`rm -rf -- ${dir}`, `remove ${dir}`),
+      ],
+    };
+  }
+  const changedFiles = [...files].filter(([name, file]) => {
+    const st = stat(name);
+    return st.type !== 'file' || st.sha256 !== sha256(file.data) || st.mode !== file.mode;
+  });
+  const needsUp = changedFiles.length > 0 || running === 0 || (o.ensureRunning !== false && running < states.length);
+  if (!needsUp) return { changed: false };
+  const envFileArg = (d: string): string => (files.has('.env') ? sh` --env-file ${d + '/.env'}` : '');
+  const upCmd = `${base}${sh` -f ${dir + '/compose.yaml'}`}${envFileArg(dir)} up -d --remove-orphans --pull ${o.pull ?? 'missing'}`;
+  const up = run(upCmd, 'docker compose up -d', { timeoutMs: 1800_000 });
+  return {
+    changed: true,
+    msg: changedFiles.length ? `update ${changedFiles.map(([n]) => n).join(', ')}; up -d` : running === 0 ? 'up -d (not running)' : 'up -d (some containers stopped)',
+    diff: async (ctx) => {
+      const items = [];
+      for (const [name, file] of changedFiles) items.push({ label: `${dir}/${name}`, before: diffText(await readRemoteFile(ctx, `${dir}/${name}`)), after: file.data });
+      return items;
+    },
+    steps: changedFiles.length ? [] : [up],
+    // changed files: stage them all in a temp dir, validate the whole project there, then rename each into place
+    apply: changedFiles.length
+      ? async (ctx) => {
+          const stage = (await ctx.run(sh`mkdir -p -- ${dir} && chmod 0755 ${dir} && rm -rf -- ${dir}/.ptmp.* && mktemp -d ${dir + '/.ptmp.XXXXXX'}`, 'stage compose files')).trim();
+          try {
+            for (const [name, file] of files) {
+              await ctx.run(sh`cat > ${stage + '/' + name} && chmod ${file.mode} ${stage + '/' + name}`, `stage ${name}`, { stdin: Buffer.from(file.data, 'utf8') });
+            }
+            const check = await ctx.exec(`${base}${sh` -f ${stage + '/compose.yaml'}`}${envFileArg(stage)} config -q`);
+            if (check.code !== 0) throw new Error(`docker compose config rejected the new files: ${check.stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')}`);
+            await ctx.run([...files.keys()].map((n) => sh`mv -f -- ${stage + '/' + n} ${dir + '/' + n}`).join(' && '), 'install compose files');
+          } finally {
+            await ctx.exec(sh`rm -rf -- ${stage}`).catch(() => undefined);
+          }
+          await ctx.run(upCmd, 'docker compose up -d', { timeoutMs: 1800_000 });
+        }
+      : undefined,
+  };
 }
 
 export interface ComposePruneOptions extends TaskOptions {
@@ -151,24 +176,24 @@ export interface ComposePruneOptions extends TaskOptions {
   keep: string[];
 }
 
-export function composePrune(o: ComposePruneOptions): Task {
-  const root = (o.root ?? '/opt/compose').replace(/\/+$/, '');
-  const script = sh`for d in ${root}/*/; do [ -f "$d/compose.yaml" ] && basename "$d"; done 2>/dev/null; true`;
+const pruneSchema = z.strictObject({ ...common, root: z._default(absolute, '/opt/compose'), keep: z.array(project) });
+
+export function composePrune(opts: ComposePruneOptions): Task {
+  const o = parseOptions('composePrune', pruneSchema, opts);
+  const root = o.root.replace(/\/+$/, '');
   return defineTask('compose', `compose prune ${root}`, o, {
-    probe: { script },
-    async plan(ctx, probe): Promise<Plan> {
-      const gone = probe.out.split('\n').filter((n) => n && NAME.test(n) && !o.keep.includes(n));
+    facts: { found: glob(root, '*/compose.yaml') },
+    plan({ found }): Plan {
+      const gone = found.map((f) => posix.basename(posix.dirname(f))).filter((n) => NAME.test(n) && !o.keep.includes(n));
       if (!gone.length) return { changed: false };
       return {
         changed: true,
         msg: `remove ${gone.join(', ')}`,
         diff: [{ label: `projects in ${root}`, before: gone.map((g) => g + '\n').join(''), after: '' }],
-        apply: async () => {
-          for (const g of gone) {
-            const d = `${root}/${g}`;
-            await ctx.run(sh`docker compose -p ${g} --project-directory ${d} -f ${d + '/compose.yaml'} down --remove-orphans && rm -rf -- ${d}`, `remove project ${g}`);
-          }
-        },
+        steps: gone.map((g) => {
+          const d = `${root}/${g}`;
+          return run(sh`docker compose -p ${g} --project-directory ${d} -f ${d + '/compose.yaml'} down --remove-orphans && rm -rf -- ${d}`, `remove project ${g}`);
+        }),
       };
     },
   });

@@ -1,8 +1,11 @@
 /** copy: a file's content (inline, from a local file, or rendered) and attributes; written atomically. */
 import { readFileSync } from 'node:fs';
-import { absPath, attrChanges, attrScript, diffText, normalizeMode, readRemoteFile, sha256, writeFileAtomic, type FileAttrs, type FileState } from '../files';
+import { absolute, anyString, attrs, bool, buffer, common, parseOptions, secretOr, str, z } from '../options';
+import { fileStat, type FileState } from '../facts/file';
+import { absPath, attrChanges, diffText, normalizeMode, readRemoteFile, sha256, type FileAttrs } from '../files';
+import { attrScript } from '../shell';
 import { reveal, type Secret } from '../secret';
-import { defineTask, type Plan, type ProbeResult, type Task, type TaskContext, type TaskOptions } from '../task';
+import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../task';
 
 export interface CopyOptions extends TaskOptions, FileAttrs {
   dest: string;
@@ -17,17 +20,16 @@ export interface CopyOptions extends TaskOptions, FileAttrs {
 }
 
 /** Shared by copy, template, cron and others: plan "dest has exactly this content and these attributes". */
-export function planContent(ctx: TaskContext, cur: FileState, dest: string, data: Buffer, o: FileAttrs & { backup?: boolean; validate?: string }): Plan {
+export function planContent(cur: FileState, dest: string, data: Buffer, o: FileAttrs & { backup?: boolean; validate?: string }): Plan {
   if (cur.type !== 'absent' && cur.type !== 'file') throw new Error(`${dest} exists and is a ${cur.type}, not a regular file`);
-  const hash = sha256(data);
-  const contentChanged = cur.type === 'absent' || cur.sha256 !== hash;
+  const contentChanged = cur.type === 'absent' || cur.sha256 !== sha256(data);
   const attrs = cur.type === 'absent' ? [] : attrChanges(cur, o);
   if (!contentChanged && !attrs.length) return { changed: false };
   const msg = cur.type === 'absent' ? 'create' : [contentChanged ? 'content' : '', ...attrs].filter(Boolean).join(', ');
   return {
     changed: true,
     msg,
-    diff: async () => {
+    diff: async (ctx) => {
       const items = [];
       if (contentChanged) {
         const before = cur.type === 'absent' ? null : await readRemoteFile(ctx, dest);
@@ -36,10 +38,11 @@ export function planContent(ctx: TaskContext, cur: FileState, dest: string, data
       if (attrs.length) items.push({ label: `${dest} attributes`, before: attrs.map((a) => a.split(' -> ')[0]).join('\n') + '\n', after: attrs.map((a) => a.split(' ')[0] + ' ' + a.split(' -> ')[1]).join('\n') + '\n' });
       return items;
     },
-    apply: async () => {
-      if (contentChanged) await writeFileAtomic(ctx, dest, data, { mode: o.mode, owner: o.owner, group: o.group, backup: o.backup, validate: o.validate });
-      else await ctx.run(attrScript(dest, o), `chmod/chown ${dest}`);
-    },
+    steps: [
+      contentChanged
+        ? write(dest, data, { mode: o.mode, owner: o.owner, group: o.group, backup: o.backup, validate: o.validate })
+        : run(attrScript(dest, o), `chmod/chown ${dest}`),
+    ],
   };
 }
 
@@ -48,10 +51,19 @@ export function toBuffer(content: string | Buffer | Secret): Buffer {
   return Buffer.from(reveal(content as string | Secret), 'utf8');
 }
 
-export function copy(o: CopyOptions): Task {
+const schema = z.strictObject({
+  ...common,
+  ...attrs,
+  dest: absolute,
+  content: z.optional(z.union([secretOr(anyString), buffer])),
+  src: z.optional(str),
+  backup: z.optional(bool),
+  validate: z.optional(str),
+});
+
+export function copy(opts: CopyOptions): Task {
+  const o = parseOptions('copy', schema, opts, { oneOf: [['content', 'src']] });
   const dest = absPath(o.dest, 'dest');
-  normalizeMode(o.mode);
-  if ((o.content === undefined) === (o.src === undefined)) throw new Error(`copy ${dest}: give exactly one of content or src`);
   let data: Buffer | undefined;
   const load = (): Buffer => {
     if (data) return data;
@@ -66,9 +78,7 @@ export function copy(o: CopyOptions): Task {
     return data;
   };
   return defineTask('copy', `copy ${dest}`, o, {
-    probe: { stat: [dest] },
-    async plan(ctx, probe: ProbeResult) {
-      return planContent(ctx, probe.stat(dest), dest, load(), o);
-    },
+    facts: { cur: fileStat(dest) },
+    plan: ({ cur }) => planContent(cur, dest, load(), o),
   });
 }

@@ -1,7 +1,9 @@
 /** file / directory / link / absent / touch: existence, type and attributes of a path. */
-import { absPath, attrChanges, attrScript, normalizeMode, type FileAttrs, type FileState } from '../files';
-import { sh } from '../quote';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../task';
+import { absolute, attrs, bool, common, parseOptions, str, z } from '../options';
+import { fileStat, type FileState } from '../facts/file';
+import { absPath, attrChanges, normalizeMode, type FileAttrs } from '../files';
+import { atomicReplace, attrScript, ownerSpec, sh } from '../shell';
+import { defineTask, run, type Plan, type Task, type TaskOptions } from '../task';
 
 export type FileStateName = 'file' | 'directory' | 'link' | 'absent' | 'touch';
 
@@ -33,96 +35,79 @@ function wanted(path: string, type: FileState['type'], o: FileOptions, cur: File
   };
 }
 
-export function file(o: FileOptions): Task {
-  const state = o.state ?? 'file';
-  const path = absPath(o.path);
-  normalizeMode(o.mode);
-  if (state === 'link' && !o.src) throw new Error(`file ${path}: state link needs src`);
-  return defineTask(state === 'absent' ? 'absent' : state === 'directory' ? 'directory' : state === 'link' ? 'link' : 'file', `${state} ${path}`, o, {
-    probe: { stat: [path] },
-    async plan(ctx, probe): Promise<Plan> {
-      const cur = probe.stat(path);
-      const diffOf = (after: FileState | 'absent') => [
-        { label: path, before: describe(cur), after: after === 'absent' ? `${path}: absent\n` : describe(after) },
-      ];
-      if (state === 'absent') {
-        if (cur.type === 'absent') return { changed: false };
-        return {
-          changed: true,
-          msg: `remove ${cur.type}`,
-          diff: diffOf('absent'),
-          apply: async () => void (await ctx.run(sh`rm -rf -- ${path}`, `remove ${path}`)),
-        };
-      }
-      if (state === 'directory') {
-        if (cur.type === 'absent') {
-          const want = wanted(path, 'directory', o, cur);
-          return {
-            changed: true,
-            msg: 'create',
-            diff: diffOf(want),
-            apply: async () => {
-              const attrs = attrScript(path, { ...o, mode: o.mode ?? '0755' });
-              await ctx.run(sh`mkdir -p -- ${path}` + (attrs ? ` && ${attrs}` : ''), `mkdir ${path}`);
-            },
-          };
-        }
-        if (cur.type !== 'directory') throw new Error(`${path} exists and is a ${cur.type}, not a directory`);
-        return attrPlan(cur, o);
-      }
-      if (state === 'link') {
-        const src = o.src!;
-        if (cur.type === 'link' && cur.target === src) return attrPlan(cur, { owner: o.owner, group: o.group }, true);
-        if (cur.type !== 'absent' && cur.type !== 'link' && !o.force)
-          throw new Error(`${path} exists and is a ${cur.type}; set force: true to replace it with a link`);
-        const want = wanted(path, 'link', o, cur);
-        return {
-          changed: true,
-          msg: cur.type === 'absent' ? `create -> ${src}` : `retarget ${cur.target ?? cur.type} -> ${src}`,
-          diff: diffOf(want),
-          apply: async () => {
-            // atomic: a new link beside it, renamed over the old path (mv -T replaces a link, not its target dir)
-            const own = o.owner || o.group ? `${o.owner ?? ''}${o.group ? ':' + o.group : ''}` : '';
-            const script = [
-              cur.type === 'directory' ? sh`rm -rf -- ${path}` : '',
-              sh`p=${path}; s=${src}`,
-              't="$(dirname -- "$p")/.$(basename -- "$p").ptmp.$$"',
-              'ln -sfn -- "$s" "$t"',
-              own ? sh`chown -h ${own} "$t"` : '',
-              'mv -fT -- "$t" "$p"',
-            ];
-            await ctx.run(script.filter(Boolean).join(' && '), `link ${path}`);
-          },
-        };
-      }
-      // file / touch
-      if (cur.type === 'absent') {
-        if (state === 'file') throw new Error(`${path} does not exist (state "file" only fixes attributes; use touch or copy to create it)`);
-        const want = wanted(path, 'file', o, cur);
-        return {
-          changed: true,
-          msg: 'create empty file',
-          diff: diffOf(want),
-          apply: async () => {
-            const attrs = attrScript(path, { ...o, mode: o.mode ?? '0644' });
-            await ctx.run(sh`: >> ${path}` + (attrs ? ` && ${attrs}` : ''), `touch ${path}`);
-          },
-        };
-      }
-      if (cur.type !== 'file' && !(cur.type === 'link' && state === 'file')) throw new Error(`${path} exists and is a ${cur.type}, not a file`);
-      return attrPlan(cur, o);
+const diffOf = (cur: FileState, after: FileState) => [{ label: cur.path, before: describe(cur), after: describe(after) }];
 
-      function attrPlan(st: FileState, want: FileAttrs, link = false): Plan {
-        const changes = attrChanges(st, link ? { owner: want.owner, group: want.group } : want);
-        if (!changes.length) return { changed: false };
-        const after = { ...st, mode: link ? st.mode : normalizeMode(want.mode) ?? st.mode, owner: want.owner ?? st.owner, group: want.group ?? st.group };
-        return {
-          changed: true,
-          msg: changes.join(', '),
-          diff: [{ label: path, before: describe(st), after: describe(after) }],
-          apply: async () => void (await ctx.run(attrScript(path, link ? { owner: want.owner, group: want.group } : want, { noDeref: link }), `chmod/chown ${path}`)),
-        };
-      }
+/** Only the attributes differ (or nothing does). */
+function attrPlan(st: FileState, want: FileAttrs, link = false): Plan {
+  const w = link ? { owner: want.owner, group: want.group } : want;
+  const changes = attrChanges(st, w);
+  if (!changes.length) return { changed: false };
+  const after = { ...st, mode: link ? st.mode : normalizeMode(want.mode) ?? st.mode, owner: want.owner ?? st.owner, group: want.group ?? st.group };
+  return { changed: true, msg: changes.join(', '), diff: diffOf(st, after), steps: [run(attrScript(st.path, w, { noDeref: link }), `chmod/chown ${st.path}`)] };
+}
+
+function planAbsent(cur: FileState): Plan {
+  if (cur.type === 'absent') return { changed: false };
+  return { changed: true, msg: `remove ${cur.type}`, diff: diffOf(cur, { path: cur.path, type: 'absent' }), steps: [run(sh`rm -rf -- ${cur.path}`, `remove ${cur.path}`)] };
+}
+
+function planDirectory(cur: FileState, o: FileOptions): Plan {
+  const path = cur.path;
+  if (cur.type === 'absent') {
+    const attrs = attrScript(path, { ...o, mode: o.mode ?? '0755' });
+    return { changed: true, msg: 'create', diff: diffOf(cur, wanted(path, 'directory', o, cur)), steps: [run(sh`mkdir -p -- ${path}` + (attrs ? ` && ${attrs}` : ''), `mkdir ${path}`)] };
+  }
+  if (cur.type !== 'directory') throw new Error(`${path} exists and is a ${cur.type}, not a directory`);
+  return attrPlan(cur, o);
+}
+
+/** A new link beside the path, renamed over it (mv -T replaces a link, not its target directory). */
+function planLink(cur: FileState, o: FileOptions & { src: string }): Plan {
+  const path = cur.path;
+  if (cur.type === 'link' && cur.target === o.src) return attrPlan(cur, o, true);
+  if (cur.type !== 'absent' && cur.type !== 'link' && !o.force) throw new Error(`${path} exists and is a ${cur.type}; set force: true to replace it with a link`);
+  const own = ownerSpec(o.owner, o.group);
+  const script = atomicReplace({ path, fill: [sh`ln -sfn -- ${o.src} "$t"`], finish: own ? [sh`chown -h ${own} "$t"`] : [] });
+  return {
+    changed: true,
+    msg: cur.type === 'absent' ? `create -> ${o.src}` : `retarget ${cur.target ?? cur.type} -> ${o.src}`,
+    diff: diffOf(cur, wanted(path, 'link', o, cur)),
+    steps: [...(cur.type === 'directory' ? [run(sh`rm -rf -- ${path}`, `remove ${path}`)] : []), run(script, `link ${path}`)],
+  };
+}
+
+function planFile(cur: FileState, o: FileOptions, touch: boolean): Plan {
+  const path = cur.path;
+  if (cur.type === 'absent') {
+    if (!touch) throw new Error(`${path} does not exist (state "file" only fixes attributes; use touch or copy to create it)`);
+    const attrs = attrScript(path, { ...o, mode: o.mode ?? '0644' });
+    return { changed: true, msg: 'create empty file', diff: diffOf(cur, wanted(path, 'file', o, cur)), steps: [run(sh`: >> ${path}` + (attrs ? ` && ${attrs}` : ''), `touch ${path}`)] };
+  }
+  if (cur.type !== 'file' && !(cur.type === 'link' && !touch)) throw new Error(`${path} exists and is a ${cur.type}, not a file`);
+  return attrPlan(cur, o);
+}
+
+const schema = z.strictObject({
+  ...common,
+  ...attrs,
+  path: absolute,
+  state: z._default(z.enum(['file', 'directory', 'link', 'absent', 'touch']), 'file'),
+  src: z.optional(str),
+  force: z.optional(bool),
+});
+
+export function file(opts: FileOptions): Task {
+  const o = parseOptions('file', schema, opts, { requiredIf: [['state', 'link', ['src']]] });
+  const state = o.state;
+  const path = absPath(o.path);
+  const module = state === 'absent' ? 'absent' : state === 'directory' ? 'directory' : state === 'link' ? 'link' : 'file';
+  return defineTask(module, `${state} ${path}`, o, {
+    facts: { cur: fileStat(path) },
+    plan({ cur }) {
+      if (state === 'absent') return planAbsent(cur);
+      if (state === 'directory') return planDirectory(cur, o);
+      if (state === 'link') return planLink(cur, { ...o, src: o.src! });
+      return planFile(cur, o, state === 'touch');
     },
   });
 }

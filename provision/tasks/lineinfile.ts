@@ -1,7 +1,9 @@
 /** lineInFile: make sure one line is (or is not) in a text file, Ansible lineinfile semantics. */
-import { absPath, attrChanges, normalizeMode, writeFileAtomic, type FileAttrs } from '../files';
+import { absolute, anyString, attrs, bool, common, optionError, parseOptions, regexOr, secretOr, z } from '../options';
+import { fileContent, fileStat, type FileState } from '../facts/file';
+import { absPath, attrChanges, normalizeMode, type FileAttrs } from '../files';
 import { reveal, type Secret } from '../secret';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../task';
+import { defineTask, write, type Plan, type Task, type TaskOptions } from '../task';
 
 export interface LineEdit {
   line?: string;
@@ -72,34 +74,36 @@ export function editLine(content: string, e: LineEdit): string {
   return join(out);
 }
 
-export function lineInFile(o: LineInFileOptions): Task {
+const schema = z.strictObject({
+  ...common,
+  ...attrs,
+  path: absolute,
+  line: z.optional(secretOr(anyString)),
+  regexp: z.optional(regexOr),
+  state: z._default(z.enum(['present', 'absent']), 'present'),
+  insertAfter: z.optional(regexOr),
+  insertBefore: z.optional(regexOr),
+  create: z.optional(bool),
+  backup: z.optional(bool),
+});
+
+export function lineInFile(opts: LineInFileOptions): Task {
+  const o = parseOptions('lineInFile', schema, opts, { exclusive: [['insertAfter', 'insertBefore']], requiredIf: [['state', 'present', ['line']]] });
   const path = absPath(o.path);
-  normalizeMode(o.mode);
-  if ((o.state ?? 'present') === 'present' && o.line === undefined) throw new Error(`lineInFile ${path}: line is required`);
-  if (o.state === 'absent' && o.line === undefined && o.regexp === undefined) throw new Error(`lineInFile ${path}: absent needs line or regexp`);
+  if (o.state === 'absent' && o.line === undefined && o.regexp === undefined) optionError('lineInFile', opts, 'line / regexp', 'state absent needs one of them');
   const line = o.line === undefined ? undefined : reveal(o.line);
   return defineTask('lineinfile', `line in ${path}`, o, {
-    probe: { read: [path] },
-    async plan(ctx, probe): Promise<Plan> {
-      return planEdit(ctx, probe.stat(path), probe.content(path), path, o, (c) => editLine(c, { ...o, line }), o.create);
-    },
+    facts: { st: fileStat(path), content: fileContent(path) },
+    plan: ({ st, content }) => planEdit(st, content, o, (c) => editLine(c, { ...o, line }), o.create),
   });
 }
 
-/** Shared by lineInFile, blockInFile, sysctl: edit a text file's content, keep or set attributes. */
-export function planEdit(
-  ctx: Parameters<Task['plan']>[0],
-  st: ReturnType<Parameters<Task['plan']>[1]['stat']>,
-  content: Buffer | null,
-  path: string,
-  o: FileAttrs & { backup?: boolean },
-  edit: (c: string) => string,
-  create?: boolean,
-): Plan {
+/** Shared by lineInFile, blockInFile: edit a text file's content, keep or set attributes. */
+export function planEdit(st: FileState, content: Buffer | null, o: FileAttrs & { backup?: boolean }, edit: (c: string) => string, create?: boolean): Plan {
+  const path = st.path;
   if (st.type !== 'absent' && st.type !== 'file') throw new Error(`${path} is a ${st.type}, not a regular file`);
   if (content === null && !create) {
-    const probeEmpty = edit('');
-    if (probeEmpty === '') return { changed: false, msg: 'file absent' };
+    if (edit('') === '') return { changed: false, msg: 'file absent' };
     throw new Error(`${path} does not exist (set create: true to create it)`);
   }
   const before = content === null ? '' : content.toString('utf8');
@@ -111,8 +115,6 @@ export function planEdit(
     changed: true,
     msg: content === null ? 'create' : after !== before ? 'edit' : attrs.join(', '),
     diff: [{ label: path, before, after }],
-    apply: async () => {
-      await writeFileAtomic(ctx, path, after, { mode: o.mode ?? (content === null ? '0644' : undefined), owner: o.owner, group: o.group, backup: o.backup });
-    },
+    steps: [write(path, after, { mode: o.mode ?? (content === null ? '0644' : undefined), owner: o.owner, group: o.group, backup: o.backup })],
   };
 }

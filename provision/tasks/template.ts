@@ -6,6 +6,8 @@
  * never an empty string.
  */
 import { readFileSync } from 'node:fs';
+import { absolute, anyString, attrs, bool, common, func, parseOptions, str, z } from '../options';
+import { fileStat } from '../facts/file';
 import { absPath, normalizeMode, type FileAttrs } from '../files';
 import { Secret } from '../secret';
 import { defineTask, type Task, type TaskOptions } from '../task';
@@ -43,10 +45,21 @@ export function renderString(tpl: string, data: unknown, where = 'template'): st
   });
 }
 
-export function template<T>(o: TemplateOptions<T>): Task {
+const schema = z.strictObject({
+  ...common,
+  ...attrs,
+  dest: absolute,
+  data: z.unknown(),
+  render: z.optional(z.union([func, anyString])),
+  src: z.optional(str),
+  backup: z.optional(bool),
+  validate: z.optional(str),
+});
+
+export function template<T>(opts: TemplateOptions<T>): Task {
+  parseOptions('template', schema, opts, { oneOf: [['render', 'src']] });
+  const o = opts;
   const dest = absPath(o.dest, 'dest');
-  normalizeMode(o.mode);
-  if ((o.render === undefined) === (o.src === undefined)) throw new Error(`template ${dest}: give exactly one of render or src`);
   const render = (): Buffer => {
     if (typeof o.render === 'function') return Buffer.from(o.render(o.data), 'utf8');
     let tpl = o.render as string | undefined;
@@ -60,9 +73,7 @@ export function template<T>(o: TemplateOptions<T>): Task {
     return Buffer.from(renderString(tpl, o.data, `template ${o.src ?? dest}`), 'utf8');
   };
   return defineTask('template', `template ${dest}`, o, {
-    probe: { stat: [dest] },
-    async plan(ctx, probe) {
-      return planContent(ctx, probe.stat(dest), dest, render(), o);
-    },
+    facts: { cur: fileStat(dest) },
+    plan: ({ cur }) => planContent(cur, dest, render(), o),
   });
 }

@@ -1,5 +1,6 @@
 /** Scheduled jobs: a systemd timer (+ its oneshot service), or a cron.d entry. */
-import { quote } from '../quote';
+import { anyString, bool, common, parseOptions, posInt, str, z } from '../options';
+import { quote } from '../shell';
 import type { Task, TaskOptions } from '../task';
 import { copy } from './copy';
 import { systemd } from './systemd';
@@ -56,11 +57,30 @@ export function timerUnits(o: TimerOptions): { service: string; timer: string } 
   return { service, timer: timerUnit(o) };
 }
 
-export function timer(o: TimerOptions): Task[] {
-  if (!/^[\w@:.-]+$/.test(o.unit)) throw new Error(`timer: invalid unit name ${JSON.stringify(o.unit)}`);
+const commandLine = z.union([str.check(z.refine((c) => !c.includes('\n'), { error: 'must be one line' })), z.array(anyString).check(z.minLength(1))]);
+
+const timerSchema = z.strictObject({
+  ...common,
+  unit: str.check(z.regex(/^[\w@:.-]+$/, { error: 'expected a unit base name (without .service/.timer)' })),
+  onCalendar: str,
+  command: commandLine,
+  user: z.optional(str),
+  description: z.optional(str),
+  persistent: z.optional(bool),
+  randomizedDelaySec: z.optional(posInt),
+  enabled: z.optional(bool),
+});
+
+/** The options every module takes, picked out of a wrapper's own (for the tasks it builds on). */
+function commonOf(o: TaskOptions): TaskOptions {
+  return { tags: o.tags, when: o.when, become: o.become, ignoreErrors: o.ignoreErrors, timeout: o.timeout };
+}
+
+export function timer(opts: TimerOptions): Task[] {
+  const o = parseOptions('timer', timerSchema, opts);
   const { service, timer: t } = timerUnits(o);
   const on = o.enabled !== false;
-  const common = { tags: o.tags, when: o.when, become: o.become, ignoreErrors: o.ignoreErrors, timeout: o.timeout };
+  const common = commonOf(o);
   return [
     systemd({ ...common, name: `${o.name ?? `timer ${o.unit}`}: service`, unit: `${o.unit}.service`, content: service }),
     systemd({
@@ -86,17 +106,24 @@ export interface CronOptions extends TaskOptions {
   state?: 'present' | 'absent';
 }
 
-export function cron(o: CronOptions): Task {
-  if (!/^[A-Za-z0-9_-]+$/.test(o.cronName)) throw new Error(`cron: name must be [A-Za-z0-9_-] (cron.d ignores other file names), got ${JSON.stringify(o.cronName)}`);
-  if (!/^(@(reboot|yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)$/.test(o.schedule.trim())) throw new Error(`cron ${o.cronName}: invalid schedule ${JSON.stringify(o.schedule)}`);
+const cronSchema = z.strictObject({
+  ...common,
+  cronName: str.check(z.regex(/^[A-Za-z0-9_-]+$/, { error: 'expected [A-Za-z0-9_-] (cron.d ignores other file names)' })),
+  schedule: str.check(z.regex(/^\s*(@(reboot|yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)\s*$/, { error: 'expected "m h dom mon dow" or @daily, @hourly, …' })),
+  command: commandLine,
+  user: z.optional(str),
+  state: z._default(z.enum(['present', 'absent']), 'present'),
+});
+
+export function cron(opts: CronOptions): Task {
+  const o = parseOptions('cron', cronSchema, opts);
   const cmd = (Array.isArray(o.command) ? o.command.map(quote).join(' ') : o.command).replace(/%/g, '\\%');
-  if (cmd.includes('\n')) throw new Error(`cron ${o.cronName}: command must be one line`);
   const dest = `/etc/cron.d/${o.cronName}`;
   if (o.state === 'absent') {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { absent } = require('./file') as typeof import('./file');
-    return absent({ ...o, name: o.name ?? `cron ${o.cronName} absent`, path: dest });
+    return absent({ ...commonOf(o), notify: o.notify, name: o.name ?? `cron ${o.cronName} absent`, path: dest });
   }
   const content = `# managed by provision\nSHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n${o.schedule.trim()} ${o.user ?? 'root'} ${cmd}\n`;
-  return copy({ ...o, name: o.name ?? `cron ${o.cronName}`, dest, content, mode: '0644', owner: 'root', group: 'root' });
+  return copy({ ...commonOf(o), notify: o.notify, name: o.name ?? `cron ${o.cronName}`, dest, content, mode: '0644', owner: 'root', group: 'root' });
 }

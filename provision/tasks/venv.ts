@@ -2,9 +2,11 @@
  * venv: a Python virtualenv with pip requirements, idempotent by a hash of (python, requirements, pip args)
  * stored inside the venv. pip runs only when that hash changes or the venv is missing.
  */
-import { absPath, sha256, writeFileAtomic } from '../files';
-import { quote, sh } from '../quote';
-import { defineTask, type Plan, type Task, type TaskOptions } from '../task';
+import { absolute, anyString, common, parseOptions, str, z } from '../options';
+import { fileContent, fileStat } from '../facts/file';
+import { absPath, sha256 } from '../files';
+import { ownerSpec, sh } from '../shell';
+import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../task';
 
 export interface VenvOptions extends TaskOptions {
   /** venv directory */
@@ -25,33 +27,43 @@ export interface VenvOptions extends TaskOptions {
 
 const STAMP = '.provision-requirements.sha256';
 
-export function venv(o: VenvOptions): Task {
+const schema = z.strictObject({
+  ...common,
+  path: absolute,
+  requirements: z.optional(anyString),
+  packages: z.optional(z.array(str)),
+  python: z._default(str, 'python3'),
+  pipArgs: z.optional(z.array(str)),
+  venvArgs: z.optional(z.array(str)),
+  owner: z.optional(str),
+  group: z.optional(str),
+});
+
+export function venv(opts: VenvOptions): Task {
+  const o = parseOptions('venv', schema, opts, { exclusive: [['requirements', 'packages']] });
   const path = absPath(o.path);
   const reqs = o.requirements ?? (o.packages ?? []).map((p) => p + '\n').join('');
-  const python = o.python ?? 'python3';
+  const python = o.python;
   const hash = sha256(JSON.stringify([python, reqs, o.pipArgs ?? [], o.venvArgs ?? []]));
   return defineTask('venv', `venv ${path}`, o, {
-    probe: { stat: [`${path}/bin/python`], read: [`${path}/${STAMP}`] },
-    async plan(ctx, probe): Promise<Plan> {
-      const exists = probe.stat(`${path}/bin/python`).type !== 'absent';
-      const stamp = probe.content(`${path}/${STAMP}`)?.toString().trim();
+    facts: { python: fileStat(`${path}/bin/python`), stamp: fileContent(`${path}/${STAMP}`) },
+    plan({ python: py, stamp: raw }): Plan {
+      const exists = py.type !== 'absent';
+      const stamp = raw?.toString().trim();
       if (exists && stamp === hash) return { changed: false };
-      const own = o.owner || o.group ? `${o.owner ?? ''}${o.group ? ':' + o.group : ''}` : '';
+      const own = ownerSpec(o.owner, o.group);
       return {
         changed: true,
         msg: exists ? 'requirements changed' : 'create venv',
         diff: [{ label: `${path}/requirements.txt`, before: exists ? '(hash ' + (stamp ?? 'none') + ')\n' : '', after: reqs }],
-        apply: async () => {
-          if (!exists) await ctx.run(sh`${python} -m venv ${o.venvArgs ?? []} -- ${path}`, 'python -m venv');
-          await writeFileAtomic(ctx, `${path}/requirements.txt`, reqs, { mode: '0644' });
-          if (reqs.trim())
-            await ctx.run(
-              `${quote(path + '/bin/pip')} install -q --disable-pip-version-check --no-input ${(o.pipArgs ?? []).map(quote).join(' ')} -r ${quote(path + '/requirements.txt')}`,
-              'pip install',
-            );
-          await writeFileAtomic(ctx, `${path}/${STAMP}`, hash + '\n', { mode: '0644' });
-          if (own) await ctx.run(sh`chown -R ${own} -- ${path}`, 'chown venv');
-        },
+        steps: [
+          ...(exists ? [] : [run(sh`${python} -m venv ${o.venvArgs ?? []} -- ${path}`, 'python -m venv')]),
+          write(`${path}/requirements.txt`, reqs, { mode: '0644' }),
+          ...(reqs.trim() ? [run(sh`${path + '/bin/pip'} install -q --disable-pip-version-check --no-input ${o.pipArgs ?? []} -r ${path + '/requirements.txt'}`, 'pip install')] : []),
+          // the stamp last: a failed install leaves the old one, so the next run tries again
+          write(`${path}/${STAMP}`, hash + '\n', { mode: '0644' }),
+          ...(own ? [run(sh`chown -R ${own} -- ${path}`, 'chown venv')] : []),
+        ],
       };
     },
   });

@@ -18,7 +18,7 @@ export const canaryPlaybook = definePlaybook<{ canary: Secret; fail_at_end?: str
       compose({ project: 'pcanary', compose: { services: { a: { image: 'local/busybox:latest', command: ['sleep', '3600'], init: true } } }, env: { TOKEN: c }, pull: 'never' }),
       h.vars.fail_at_end === 'yes' &&
         defineTask('fake', 'fails with the secret in its message', {}, {
-          async plan() {
+          plan() {
             throw new Error(`could not use ${plain}`);
           },
         }),

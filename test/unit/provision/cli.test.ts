@@ -62,7 +62,7 @@ describe('cli', () => {
       name: 'p',
       tasks: (h) => [
         defineTask('fake', 'x', {}, {
-          async plan() {
+          plan() {
             if (h.name === 'b') throw new Error('nope');
             return { changed: false };
           },

@@ -1,4 +1,4 @@
-import { parseDpkgQuery } from '../../../provision/tasks/apt';
+import { parseDpkg as parseDpkgQuery } from '../../../provision/facts/package';
 import { editAuthorizedKeys, keyId } from '../../../provision/tasks/authorizedkey';
 import { editBlock } from '../../../provision/tasks/blockinfile';
 import { envFile } from '../../../provision/tasks/compose';
@@ -6,7 +6,7 @@ import { editLine } from '../../../provision/tasks/lineinfile';
 import { parseShow } from '../../../provision/tasks/systemd';
 import { renderString } from '../../../provision/tasks/template';
 import { cron, timerUnits } from '../../../provision/tasks/timer';
-import { parseFacts } from '../../../provision/facts';
+import { parseFacts } from '../../../provision/facts/host';
 import { secret } from '../../../provision/secret';
 import { normalizeMode } from '../../../provision/files';
 
@@ -95,7 +95,7 @@ describe('parsers and generators', () => {
   });
   test('cron validates its name and schedule', () => {
     expect(() => cron({ cronName: 'bad.name', schedule: '* * * * *', command: 'x' })).toThrow(/cron.d ignores/);
-    expect(() => cron({ cronName: 'ok', schedule: '* * *', command: 'x' })).toThrow(/invalid schedule/);
+    expect(() => cron({ cronName: 'ok', schedule: '* * *', command: 'x' })).toThrow(/option schedule: expected "m h dom mon dow"/);
     expect(cron({ cronName: 'ok', schedule: '@daily', command: ['echo', 'a b'] }).name).toBe('cron ok');
   });
   test('compose .env quoting', () => {

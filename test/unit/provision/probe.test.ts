@@ -1,5 +1,12 @@
-import { mkdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Need } from '../../../provision/fact';
+import { group, homeFile, passwd } from '../../../provision/facts/account';
+import { commandOutput, exitStatus } from '../../../provision/facts/command';
+import { fileContent, fileStat } from '../../../provision/facts/file';
+import { glob } from '../../../provision/facts/glob';
+import { aptCache, pkg } from '../../../provision/facts/package';
+import { sysctlValue } from '../../../provision/facts/sysctl';
 import { sha256, writeFileAtomic } from '../../../provision/files';
 import { composeBatch } from '../../../provision/probe';
 import { run } from '../../../provision/connection';
@@ -20,39 +27,64 @@ function ctxOf(remote: LocalRemote): TaskContext {
 }
 
 describe('probe batch (run by the local /bin/sh)', () => {
-  test('stat, sha256, links, reads and scripts in one script; nonce markers cannot be forged', async () => {
+  test('file stats, contents and commands in one script; equal needs gathered once; nonce markers cannot be forged', async () => {
     const d = tempDir();
     const f = join(d, "we'ird name.txt");
-    writeFileSync(f, 'hello\n@@0000000000000000:types:0\n');
+    writeFileSync(f, 'hello\n@@0000000000000000:0.0:0\n');
     chmodSync(f, 0o640);
     mkdirSync(join(d, 'dir'));
     symlinkSync('/etc/hostname', join(d, 'ln'));
     writeFileSync(join(d, 'bin'), Buffer.from([0, 1, 2, 255, 10]));
-    const b = composeBatch([
-      { stat: [f, join(d, 'dir'), join(d, 'missing'), join(d, 'ln')] },
-      { read: [f, join(d, 'missing'), join(d, 'bin')] },
-      { script: 'echo out; exit 3' },
-      undefined,
-      { script: 'printf "no newline"' },
-    ]);
+    const needs = [
+      fileStat(f), fileStat(join(d, 'dir')), fileStat(join(d, 'missing')), fileStat(join(d, 'ln')), fileStat(f),
+      fileContent(f), fileContent(join(d, 'missing')), fileContent(join(d, 'bin')),
+      commandOutput('echo out; exit 3'), commandOutput('printf "no newline"'), exitStatus('false'),
+    ];
+    const b = composeBatch(needs);
+    expect(b.script.match(/stat -c/g)).toHaveLength(1);
     const r = await new LocalRemote().exec(b.script);
     expect(r.code).toBe(0);
-    const [p0, p1, p2, p3, p4] = b.parse(r.stdout);
-    expect(p0!.stat(f)).toMatchObject({ type: 'file', mode: '0640', owner: 'root', size: 33, sha256: sha256('hello\n@@0000000000000000:types:0\n') });
-    expect(p0!.stat(join(d, 'dir'))).toMatchObject({ type: 'directory' });
-    expect(p0!.stat(join(d, 'missing'))).toEqual({ path: join(d, 'missing'), type: 'absent' });
-    expect(p0!.stat(join(d, 'ln'))).toMatchObject({ type: 'link', target: '/etc/hostname' });
-    expect(p1!.content(f)!.toString()).toBe('hello\n@@0000000000000000:types:0\n');
-    expect(p1!.content(join(d, 'missing'))).toBeNull();
-    expect(p1!.content(join(d, 'bin'))).toEqual(Buffer.from([0, 1, 2, 255, 10]));
-    expect(p2).toMatchObject({ out: 'out\n', code: 3 });
-    expect(p3!.code).toBe(0);
-    expect(p4!.out).toBe('no newline');
+    const v = b.parse(r.stdout);
+    const get = <T>(n: Need<T>): T => v.get(n.id) as T;
+    expect(get(fileStat(f))).toMatchObject({ type: 'file', mode: '0640', owner: 'root', size: 31, sha256: sha256('hello\n@@0000000000000000:0.0:0\n') });
+    expect(get(fileStat(join(d, 'dir')))).toMatchObject({ type: 'directory' });
+    expect(get(fileStat(join(d, 'missing')))).toEqual({ path: join(d, 'missing'), type: 'absent' });
+    expect(get(fileStat(join(d, 'ln')))).toMatchObject({ type: 'link', target: '/etc/hostname' });
+    expect(get(fileContent(f))!.toString()).toBe('hello\n@@0000000000000000:0.0:0\n');
+    expect(get(fileContent(join(d, 'missing')))).toBeNull();
+    expect(get(fileContent(join(d, 'bin')))).toEqual(Buffer.from([0, 1, 2, 255, 10]));
+    expect(get(commandOutput('echo out; exit 3'))).toEqual({ out: 'out\n', code: 3 });
+    expect(get(commandOutput('printf "no newline"'))).toEqual({ out: 'no newline', code: 0 });
+    expect(get(exitStatus('false'))).toBe(1);
+  });
+
+  test('accounts: passwd entries with the primary group name, groups, home files; one read of /etc/passwd for all', async () => {
+    const needs = [passwd('root'), passwd('nobody'), passwd('no-such-user-x'), group('root'), group('no-such-group-x'), homeFile('root', '.no-such-file')];
+    const b = composeBatch(needs);
+    const v = b.parse((await new LocalRemote().exec(b.script)).stdout);
+    expect(v.get(passwd('root').id)).toMatchObject({ name: 'root', uid: 0, gid: 0, group: 'root', home: '/root' });
+    expect(v.get(passwd('nobody').id)).toMatchObject({ name: 'nobody', uid: 65534 });
+    expect(v.get(passwd('no-such-user-x').id)).toBeUndefined();
+    expect(v.get(group('root').id)).toMatchObject({ name: 'root', gid: 0 });
+    expect(v.get(group('no-such-group-x').id)).toBeUndefined();
+    expect(v.get(homeFile('root', '.no-such-file').id)).toBeNull();
+  });
+
+  test('globs, and a fact whose command fails', async () => {
+    const d = tempDir();
+    mkdirSync(join(d, 'a'));
+    mkdirSync(join(d, 'b'));
+    writeFileSync(join(d, 'a', 'compose.yaml'), '');
+    const b = composeBatch([glob(d, '*/compose.yaml'), glob(d, 'nothing-*'), sysctlValue('no.such.key')]);
+    const v = b.parse((await new LocalRemote().exec(b.script)).stdout);
+    expect(v.get(glob(d, '*/compose.yaml').id)).toEqual([join(d, 'a', 'compose.yaml')]);
+    expect(v.get(glob(d, 'nothing-*').id)).toEqual([]);
+    expect(v.get(sysctlValue('no.such.key').id)).toBeUndefined();
   });
 
   test('truncated output is detected', () => {
-    const b = composeBatch([{ stat: ['/etc'] }]);
-    expect(() => b.parse(Buffer.from('F'))).toThrow(/cut short/);
+    const b = composeBatch([fileStat('/etc')]);
+    expect(() => b.parse(Buffer.from('F'))).toThrow(/cut short at fact "file"/);
   });
 });
 
@@ -91,23 +123,17 @@ describe('writeFileAtomic (local /bin/sh)', () => {
   });
 });
 
-describe('apt probe script (local /bin/sh)', () => {
-  const { apt } = require('../../../provision/tasks/apt') as typeof import('../../../provision/tasks/apt');
-  const { readdirSync } = require('node:fs') as typeof import('node:fs');
-  const haveLists = (() => {
-    try {
-      return readdirSync('/var/lib/apt/lists').some((f) => f.includes('_Packages'));
-    } catch {
-      return false;
-    }
-  })();
-  (haveLists ? test : test.skip)('sees the package lists and the cache age when something is missing; nothing extra when all are installed', async () => {
-    const b = composeBatch([apt({ packages: ['coreutils', 'no-such-package-x'] }).probe, apt({ packages: ['coreutils'] }).probe]);
-    const r = await new LocalRemote().exec(b.script);
-    const [missing, present] = b.parse(r.stdout);
-    expect(missing!.out).toMatch(/^@lists 1$/m);
-    expect(missing!.out).toMatch(/^@mtime \d+ \/proc\/\d+$/m);
-    expect(present!.out).toMatch(/^@lists 1$/m);
-    expect(present!.out).not.toMatch(/@mtime/);
+describe('package facts (local /bin/sh)', () => {
+  const haveDpkg = existsSync('/var/lib/dpkg/status');
+  (haveDpkg ? test : test.skip)('installed state by the fast path and by dpkg-query agree; the cache age is measured on the host', async () => {
+    const needs = [pkg('coreutils'), pkg('no-such-package-x'), pkg('coreutils', true), aptCache()];
+    const b = composeBatch(needs);
+    const v = b.parse((await new LocalRemote().exec(b.script)).stdout);
+    expect(v.get(pkg('coreutils').id)).toEqual({ installed: true });
+    expect(v.get(pkg('no-such-package-x').id)).toEqual({ installed: false });
+    expect(v.get(pkg('coreutils', true).id)).toMatchObject({ installed: true, version: expect.stringMatching(/^\d/) });
+    const cache = v.get(aptCache().id) as { lists: boolean; ageSeconds: number };
+    expect(typeof cache.lists).toBe('boolean');
+    expect(cache.ageSeconds).toBeGreaterThanOrEqual(0);
   });
 });

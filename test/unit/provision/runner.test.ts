@@ -11,11 +11,11 @@ import { inventoryOf, LocalRemote } from './helpers';
 /** A task whose plan says changed/ok as told, and records whether apply ran. */
 function fake(name: string, changed: boolean, log: string[], o: Omit<TaskOptions, 'name'> & { fail?: string; lose?: boolean } = {}): Task {
   return defineTask('fake', name, { ...o, name }, {
-    async plan(ctx): Promise<Plan> {
-      log.push(`plan:${ctx.host.name}:${name}`);
+    plan(_facts, env): Plan {
+      log.push(`plan:${env.host.name}:${name}`);
       if (o.fail) throw new Error(o.fail);
-      if (o.lose) throw new ConnectionLostError(`${ctx.host.name}: SSH connection lost while a command was running`);
-      return { changed, msg: changed ? 'would change' : undefined, apply: async () => void log.push(`apply:${ctx.host.name}:${name}`) };
+      if (o.lose) throw new ConnectionLostError(`${env.host.name}: SSH connection lost while a command was running`);
+      return { changed, msg: changed ? 'would change' : undefined, apply: async () => void log.push(`apply:${env.host.name}:${name}`) };
     },
   });
 }
@@ -193,12 +193,12 @@ describe('runner', () => {
       name: 't',
       tasks: () => [
         defineTask('fake', `uses ${canary}`, {}, {
-          async plan() {
+          plan() {
             return { changed: true, msg: `set token=${canary.reveal()}`, diff: [{ label: 'f', before: '', after: `token=${canary.reveal()}\n` }], apply: async () => undefined };
           },
         }),
         defineTask('fake', 'fails', {}, {
-          async plan() {
+          plan() {
             throw new Error(`bad token ${canary.reveal()}`);
           },
         }),

@@ -1,6 +1,9 @@
 /**
- * Host facts, gathered in one round trip (the slow probes run in parallel inside the remote script).
+ * Host facts (OS, arch, init, package manager, docker, GPUs, CPUs, memory, disk), gathered in one round trip
+ * (the slow probes run in parallel inside the remote script). `when` functions read them.
  */
+import { defineFact, need, type Need } from '../fact';
+
 export interface Gpu {
   name: string;
   memoryMiB: number;
@@ -81,3 +84,11 @@ export function parseFacts(text: string): Facts {
     disk: { rootTotalBytes: num('disk_total_kb') * 1024, rootAvailBytes: num('disk_avail_kb') * 1024 },
   };
 }
+
+export const hostFactsFact = defineFact<'host', Facts>({
+  name: 'host',
+  command: () => FACTS_SCRIPT,
+  parse: ([s]) => parseFacts(s!.text),
+});
+
+export const hostFacts = (): Need<Facts> => need(hostFactsFact, 'host');
