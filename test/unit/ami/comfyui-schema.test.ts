@@ -1,9 +1,12 @@
 /** The ComfyUI settings are validated by one schema: the config's section is the playbook's `comfyui` var. */
+import { EXAMPLE_CONFIG, loadConfig } from '../../../config/load';
 import { comfyuiSchema } from '../../../config/schema';
-import { comfyAmiVarsSchema } from '../../../playbooks/comfyui-ami';
+import { comfyAmiVarsSchema, varsFromConfig } from '../../../playbooks/comfyui-ami';
+
+const defaults = varsFromConfig(loadConfig(EXAMPLE_CONFIG));
 
 const base = { repoUrl: 'https://github.com/comfyanonymous/ComfyUI.git', ref: 'v0.3.0', torchIndexUrl: 'https://download.pytorch.org/whl/cu121' };
-const vars = (comfyui: unknown) => ({ comfyui, comfyui_port: 8188, idle_minutes: 30, cloudwatch_agent_url: 'https://x/y.deb' });
+const vars = (comfyui: unknown) => ({ ...defaults, comfyui });
 
 test('the playbook validates comfyui with the config schema itself', () => {
   expect(comfyAmiVarsSchema.shape.comfyui).toBe(comfyuiSchema);
