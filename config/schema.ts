@@ -131,6 +131,7 @@ const controlCenter = z.strictObject({
     /** The provisioning inventory of the VPS (hostinger deploys run through it). */
     inventory: z.string().min(1).optional(),
   }).default({ healthTimeoutSeconds: 120, frontend: { prefix: 'frontend/', artifactsDir: 'artifacts' } }),
+});
 
 /** ComfyUI at a pinned ref, its custom nodes and models: the config section the AMI playbook installs from. */
 export const comfyuiSchema = z.strictObject({
