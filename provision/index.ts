@@ -13,6 +13,15 @@ export { defineTask, run as runStep, write as writeStep, type Task, type TaskOpt
 export { defineFact, defineBatchFact, need, type Fact, type Need, type Needs, type FactValues, type Section } from './fact';
 export { writeFileAtomic, readRemoteFile, type FileAttrs, type FileState } from './files';
 export type { Facts } from './facts/host';
+export { fileStat, fileContent, type FileType } from './facts/file';
+export { passwd, group as groupEntry, userGroups, homeFile, type PasswdEntry, type GroupEntry } from './facts/account';
+export { pkg, aptCache, aptCandidate, type PkgState, type AptCache } from './facts/package';
+export { unit, type UnitState } from './facts/unit';
+export { exitStatus, commandOutput } from './facts/command';
+export { glob } from './facts/glob';
+export { sysctlValue } from './facts/sysctl';
+export { gitCheckout, remoteRef } from './facts/git';
+export { composeContainers } from './facts/docker';
 export { ConsoleOutput, MemoryOutput, SilentOutput, type Output } from './output';
 export { writeReport, exitCodeOf } from './report';
 export { ProvisionInputError, UnreachableError, HostKeyError, BecomeError, CommandError, ConnectionLostError } from './errors';

@@ -10,7 +10,7 @@
  */
 import { parseDocument } from 'yaml';
 import {
-  definePlaybook, defineTask, runPlaybook, sh, SilentOutput, writeFileAtomic,
+  definePlaybook, defineTask, fileContent, runPlaybook, sh, SilentOutput, writeFileAtomic,
   type Inventory, type InventoryHost, type Plan, type Remote, type RunReport, type Task, type TaskContext,
 } from '../../provision';
 import { containerName, projectDir, projectName } from '../../playbooks/hostinger-vps/render';
@@ -140,17 +140,16 @@ export function rolloutTask(o: ServiceRollout, out: { result?: Omit<RolloutResul
   const dc = (file: string) => sh`docker compose -p ${projectName(o.service)} --project-directory ${dir} -f ${file}`;
   const wait = { healthTimeoutMs: o.healthTimeoutMs, stableMs: o.stableMs ?? 10_000, pollMs: o.pollMs ?? 1000 };
   return defineTask('deploy', `${o.mode} ${o.service}${o.tag ? ` to ${o.tag}` : ''}`, {}, {
-    probe: { read: [composePath, statePath(o.service)] },
-    async plan(ctx, probe): Promise<Plan> {
-      const composeBuf = probe.content(composePath);
-      if (!composeBuf) throw new DeployError(`${o.service} is not installed on ${ctx.host.name} (no ${composePath}): run npm run provision:vps first`);
+    facts: { composeFile: fileContent(composePath), stateFile: fileContent(statePath(o.service)) },
+    plan({ composeFile: composeBuf, stateFile }, env): Plan {
+      if (!composeBuf) throw new DeployError(`${o.service} is not installed on ${env.host.name} (no ${composePath}): run npm run provision:vps first`);
       const composeText = composeBuf.toString('utf8');
-      const state = parseState(probe.content(statePath(o.service))?.toString('utf8') ?? '{}');
+      const state = parseState(stateFile?.toString('utf8') ?? '{}');
       const current = imageOf(composeText, o.service);
       if (!current) throw new DeployError(`${composePath} has no services.${o.service}.image`);
       let target: string;
       if (o.mode === 'rollback') {
-        if (!state.previous) throw new DeployError(`no previous version of ${o.service} is recorded on ${ctx.host.name}: nothing to roll back to`);
+        if (!state.previous) throw new DeployError(`no previous version of ${o.service} is recorded on ${env.host.name}: nothing to roll back to`);
         target = state.previous;
       } else {
         target = withTag(current, o.tag!);
@@ -166,7 +165,7 @@ export function rolloutTask(o: ServiceRollout, out: { result?: Omit<RolloutResul
         changed: true,
         msg: `${current} -> ${target}`,
         diff: [{ label: composePath, before: composeText, after: next }],
-        apply: async () => {
+        apply: async (ctx) => {
           const record = async (s: DeployState) => {
             await ctx.run(sh`mkdir -p -m 0755 ${DEPLOY_STATE_DIR}`, 'deploy state dir');
             await writeFileAtomic(ctx, statePath(o.service), `${JSON.stringify(s, null, 2)}\n`, { mode: '0644' });
