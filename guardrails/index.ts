@@ -61,11 +61,7 @@ export function formatGuardrailReport(report: GuardrailReport): string {
     `guardrails: ${report.rulesRun} rules, ${report.resourcesChecked} resources in ${report.stacksChecked} stacks: `
       + `${compliant} compliant, ${report.suppressed.length} suppressed, ${report.failures.length} failure${report.failures.length === 1 ? '' : 's'}`,
   ];
-  for (const f of report.failures) {
-    lines.push(`  FAIL ${f.rule}  ${f.path}  (${f.stack}: ${f.address})`);
-    if (f.detail) lines.push(`       found: ${f.detail}`);
-    lines.push(`       why:   ${f.why}`, `       fix:   ${f.fix}`);
-  }
+  for (const f of report.failures) lines.push(formatFailure(f));
   for (const f of report.suppressed) {
     lines.push(`  SUPPRESSED ${f.rule}  ${f.path}  (${f.stack}: ${f.address})`);
     if (f.detail) lines.push(`       found:  ${f.detail}`);
@@ -74,6 +70,14 @@ export function formatGuardrailReport(report: GuardrailReport): string {
   for (const s of report.unusedSuppressions) {
     lines.push(`  UNUSED SUPPRESSION ${s.rule}  ${s.path ?? s.address ?? s.stack}: matches no failing finding; remove it`);
   }
+  return lines.join('\n');
+}
+
+/** One failure as `npm start`, the PR review and `cdktf synth` print it: rule, where, what was found, why, fix. */
+export function formatFailure(f: Finding): string {
+  const lines = [`  FAIL ${f.rule}  ${f.path}  (${f.stack}: ${f.address})`];
+  if (f.detail) lines.push(`       found: ${f.detail}`);
+  lines.push(`       why:   ${f.why}`, `       fix:   ${f.fix}`);
   return lines.join('\n');
 }
 

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { GUARDRAIL_EXIT_CODE } from '../stacks/guardrail-validation';
 import { readSynthesized } from '../stacks/synth';
 import type { SynthesizedStack } from '../shared/terraform-json';
 
@@ -48,8 +49,9 @@ export async function synthCheckout(checkout: string, outdir: string, config?: s
   try {
     await run(cmd, args, { cwd: checkout, env, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
-    const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`synth failed in ${checkout}:\n${(e.stderr || e.stdout || e.message).trim()}`);
+    const e = err as { code?: number; stderr?: string; stdout?: string; message: string };
+    // A guardrail refusal still wrote every stack: the review reports the findings itself (new vs fixed).
+    if (e.code !== GUARDRAIL_EXIT_CODE) throw new Error(`synth failed in ${checkout}:\n${(e.stderr || e.stdout || e.message).trim()}`);
   }
   return readSynthesized(outdir);
 }

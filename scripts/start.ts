@@ -1,17 +1,18 @@
 // `npm start`: synthesize every stack from the config offline and print what it would create.
 import { loadConfigOrExit } from '../config/cli';
 import { configPath } from '../config/load';
-import { synthesize } from '../stacks/synth';
+import { synthesizeWithGuardrails } from '../stacks/synth';
 import { resourcesOf } from '../shared/terraform-json';
 import { formatResourceSummary } from './lib/summary';
 import { estimateStacks } from '../cost/estimate';
-import { formatGuardrailReport, runGuardrails } from '../guardrails';
+import { formatGuardrailReport } from '../guardrails';
 
 const file = configPath();
 const config = loadConfigOrExit(file);
 const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
 const started = Date.now();
-const stacks = synthesize(config, outdir);
+// The guardrails run once, as the app's validation inside synth (stacks/guardrail-validation.ts).
+const { stacks, guardrails } = synthesizeWithGuardrails(config, outdir);
 const resources = stacks.flatMap(resourcesOf);
 
 console.log(`ziggie-infra: ${path(file)} → ${outdir}/stacks (${Date.now() - started} ms)\n`);
@@ -21,7 +22,6 @@ const result: Record<string, string | number> = { stacks: stacks.length, resourc
 const cost = estimateStacks(stacks, config); // the config's default scenario (cost/, docs/cost.md)
 console.log(`monthly cost, scenario ${cost.scenario.name}: $${cost.totalUsd.toFixed(2)} (${cost.lines.map((l) => `${l.label} $${l.monthlyUsd.toFixed(2)}`).join(', ')})\n`);
 result.monthly_usd = cost.totalUsd.toFixed(2);
-const guardrails = runGuardrails(stacks); // guardrails, suppressions with reasons in suppressions.ts
 console.log(`${formatGuardrailReport(guardrails)}\n`);
 result.guardrail_failures = guardrails.failures.length;
 console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(' ')}`);
