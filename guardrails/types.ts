@@ -15,7 +15,8 @@ export interface RuleContext {
 
 /** The areas rules are grouped in (guardrails/rules/<area>/). */
 export type RuleArea =
-  | 's3' | 'security-groups' | 'vpc' | 'ec2' | 'iam' | 'cloudtrail' | 'logs' | 'cloudfront' | 'secrets' | 'budgets' | 'tags';
+  | 's3' | 'security-groups' | 'vpc' | 'ec2' | 'iam' | 'cloudtrail' | 'logs' | 'cloudfront' | 'secrets' | 'budgets' | 'tags'
+  | 'sqs';
 
 export interface GuardrailRule {
   /** Stable id, e.g. `S3-PUBLIC-ACCESS-BLOCK`; suppressions name it. */

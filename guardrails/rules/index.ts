@@ -29,6 +29,8 @@ import { s3Versioning } from './s3/versioning';
 import { secretsNoPlaintext } from './secrets/no-plaintext';
 import { secretsNoSecretVersion } from './secrets/no-secret-version';
 import { secretsRecoveryWindow } from './secrets/recovery-window';
+import { sqsEncryption } from './sqs/encryption';
+import { sqsTlsOnly } from './sqs/tls-only';
 import { sgNoAllPortsIngress } from './security-groups/no-all-ports-ingress';
 import { sgNoPublicAdminPorts } from './security-groups/no-public-admin-ports';
 import { sgNoWorldIngress } from './security-groups/no-world-ingress';
@@ -51,4 +53,5 @@ export const ALL_RULES: readonly GuardrailRule[] = [
   secretsNoSecretVersion, secretsNoPlaintext, secretsRecoveryWindow,
   budgetsHasNotifications, budgetsForecastAlert,
   tagsProjectTag,
+  sqsEncryption, sqsTlsOnly,
 ];

@@ -3,9 +3,10 @@ import { iamCases } from './cases/iam';
 import { networkCases } from './cases/network';
 import { s3Cases } from './cases/s3';
 import { serviceCases } from './cases/services';
+import { sqsCases } from './cases/sqs';
 import { verdictOf } from './fixtures';
 
-const ALL_CASES = [...s3Cases, ...networkCases, ...iamCases, ...serviceCases];
+const ALL_CASES = [...s3Cases, ...networkCases, ...iamCases, ...serviceCases, ...sqsCases];
 
 describe('every guardrail rule has a failing and a passing fixture', () => {
   test('coverage: each rule in ALL_RULES has cases, each with at least one failing and one passing fixture', () => {
