@@ -8,6 +8,7 @@ import { BudgetStop } from '../modules/gpu/budget-stop';
 import { GpuControlFunction } from '../modules/gpu/control-function';
 import { IdleAlarms } from '../modules/gpu/idle-alarms';
 import { GpuInstance } from '../modules/gpu/instance';
+import { JobQueue } from '../modules/gpu/job-queue';
 import { RuntimeCap } from '../modules/gpu/runtime-cap';
 import { SpotWarnings } from '../modules/gpu/spot-warnings';
 import { GPU_NAMES, ziggieNames } from '../shared/names';
@@ -31,6 +32,7 @@ export const GPU_CONTROL_FUNCTION = GPU_NAMES.controlFunction;
 export class GpuStack extends ZiggieStack {
   readonly instance: Instance;
   readonly functionUrl: LambdaFunctionUrl;
+  readonly jobs: JobQueue;
 
   constructor(scope: Construct, id: string, config: ZiggieConfig, network: GpuNetwork) {
     super(scope, id, { config });
@@ -47,18 +49,37 @@ export class GpuStack extends ZiggieStack {
     const instanceId = this.instance.id;
     const instanceArn = names.arn('ec2', `instance/${instanceId}`);
 
+    // The job queue: n8n and the control plane send, the worker on the instance receives.
+    const iamArn = (kind: 'user' | 'role', name: string, path = names.iamPath) => `arn:aws:iam::${accountId}:${kind}${path}${name}`;
+    this.jobs = new JobQueue(this, 'jobs', {
+      name: names.comfyuiJobsQueue,
+      maxReceiveCount: gpu.queue.maxReceiveCount,
+      visibilityTimeoutSeconds: gpu.queue.visibilityTimeoutSeconds,
+      retentionDays: gpu.queue.retentionDays,
+      senderArns: [iamArn('user', names.bedrockUser), iamArn('user', names.vpsUser)],
+      workerRoleArn: iamArn('role', GPU_NAMES.instanceRole, '/'),
+      idleMinutes: gpu.idleMinutes,
+    });
+
     const alerts = new GpuAlerts(this, 'gpu-alerts', { accountId, emails: config.notifications.emails }).topic;
 
     const control = new GpuControlFunction(this, 'gpu-control-function', {
       gpu, accountId, instanceId, instanceArn,
       assetsBucket: config.storage.assetsBucket,
       invokerUser: names.bedrockUser,
+      jobs: { queueArn: this.jobs.queue.arn, waitingAlarm: this.jobs.jobsWaiting.alarmName },
     });
     this.functionUrl = control.url;
 
     // Stop path 1: all three signals idle for idleMinutes → EventBridge → gpu-control stops the instance.
-    const idle = new IdleAlarms(this, 'idle-alarms', { instanceId, idleMinutes: gpu.idleMinutes, alertsTopicArn: alerts.arn });
+    // …and no job waiting or running in the queue: the GPU never stops with work waiting.
+    const idle = new IdleAlarms(this, 'idle-alarms', {
+      instanceId, idleMinutes: gpu.idleMinutes, alertsTopicArn: alerts.arn, alsoRequired: [this.jobs.queueEmpty.alarmName],
+    });
     control.invokeFromEvents('idle', idle.stopRule);
+
+    // Start on demand: a job waiting in the queue starts the GPU (gpu-control's start, idempotent).
+    control.invokeFromEvents('jobs-waiting', this.jobs.startRule);
 
     new RuntimeCap(this, 'runtime-cap-schedule', { accountId, functionArn: control.fn.arn, maxRuntimeHours: gpu.maxRuntimeHours });
 
@@ -80,5 +101,7 @@ export class GpuStack extends ZiggieStack {
     new TerraformOutput(this, 'gpu_control_url', { value: this.functionUrl.functionUrl });
     new TerraformOutput(this, 'gpu_control_invoke_policy_arn', { value: control.invokePolicy.arn });
     new TerraformOutput(this, 'idle_alarm', { value: idle.composite.alarmName });
+    new TerraformOutput(this, 'comfyui_jobs_queue_url', { value: this.jobs.queue.url });
+    new TerraformOutput(this, 'comfyui_jobs_dlq_url', { value: this.jobs.deadLetterQueue.url });
   }
 }

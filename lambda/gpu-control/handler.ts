@@ -15,12 +15,15 @@ export interface HandlerEnv {
   MAX_RUNTIME_HOURS?: string;
   SPOT_MAX_PRICE_USD?: string;
   INTERRUPTION_WEBHOOK_URL?: string;
+  JOBS_WAITING_ALARM?: string;
 }
 
 export interface HandlerDeps {
   control: GpuControl;
   maxRuntimeHours: number;
   webhookUrl?: string;
+  /** The alarm whose ALARM means "a job waits in the queue": start, not stop. */
+  jobsWaitingAlarm?: string;
   fetch: typeof fetch;
   log: (line: Record<string, unknown>) => void;
 }
@@ -45,6 +48,7 @@ export function depsFromEnv(env: HandlerEnv): HandlerDeps {
     ),
     maxRuntimeHours: Number(env.MAX_RUNTIME_HOURS ?? 8),
     webhookUrl: env.INTERRUPTION_WEBHOOK_URL || undefined,
+    jobsWaitingAlarm: env.JOBS_WAITING_ALARM || undefined,
     fetch,
     log: (line) => console.log(JSON.stringify(line)),
   };
@@ -59,7 +63,7 @@ export async function handler(event: unknown): Promise<HttpResponse | GpuAnswer 
 
 /** The whole behaviour, with its dependencies passed in (tests use aws-sdk-client-mock behind `control`). */
 export async function handle(event: unknown, deps: HandlerDeps): Promise<HttpResponse | GpuAnswer | Record<string, unknown>> {
-  const request = parseRequest(event);
+  const request = parseRequest(event, deps.jobsWaitingAlarm);
   if (!request.ok) {
     deps.log({ level: 'warn', rejected: request.error });
     return request.http ? http(400, { error: request.error }) : { error: request.error };
@@ -77,6 +81,11 @@ async function act(request: GpuRequest, deps: HandlerDeps): Promise<GpuAnswer | 
       return deps.control.stop();
     case 'status':
       return deps.control.status();
+    case 'jobs-start': {
+      // Idempotent: a running or starting GPU is left alone; a capacity error comes back as `unavailable`.
+      const answer = await deps.control.start();
+      return { ...answer, reason: `jobs waiting (${request.detail})` };
+    }
     case 'idle-stop': {
       const answer = await deps.control.stop();
       return { ...answer, reason: `idle alarm ${request.detail}` };

@@ -3,13 +3,18 @@ export type GpuRequest =
   | { source: 'http' | 'direct'; action: 'start' | 'stop' | 'status' }
   | { source: 'schedule'; action: 'enforce-max-runtime' }
   | { source: 'alarm'; action: 'idle-stop'; detail: string }
+  | { source: 'alarm'; action: 'jobs-start'; detail: string }
   | { source: 'spot'; action: 'spot-warning'; detail: string };
 
 export type Parsed = { ok: true; value: GpuRequest } | { ok: false; error: string; http: boolean };
 
 const ACTIONS = ['start', 'stop', 'status'] as const;
 
-export function parseRequest(event: unknown): Parsed {
+/**
+ * `jobsWaitingAlarm`: the name of the alarm that means "a ComfyUI job waits in the queue" (env JOBS_WAITING_ALARM);
+ * its ALARM starts the GPU, every other alarm's ALARM is the idle stop.
+ */
+export function parseRequest(event: unknown, jobsWaitingAlarm?: string): Parsed {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return { ok: false, error: 'malformed event: expected a JSON object', http: false };
   }
@@ -20,6 +25,9 @@ export function parseRequest(event: unknown): Parsed {
   if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
     const detail = e.detail as { alarmName?: string; state?: { value?: string } } | undefined;
     if (detail?.state?.value !== 'ALARM') return { ok: false, error: `alarm state ${detail?.state?.value ?? '?'} is not ALARM: nothing to do`, http: false };
+    if (jobsWaitingAlarm && detail.alarmName === jobsWaitingAlarm) {
+      return { ok: true, value: { source: 'alarm', action: 'jobs-start', detail: detail.alarmName } };
+    }
     return { ok: true, value: { source: 'alarm', action: 'idle-stop', detail: detail.alarmName ?? 'unknown' } };
   }
   if (e.source === 'aws.ec2' && typeof e['detail-type'] === 'string'

@@ -26,6 +26,8 @@ export interface GpuControlFunctionProps {
   readonly assetsBucket: string;
   /** The IAM user n8n signs its calls as (created by the iam stack: deploy iam before gpu). */
   readonly invokerUser: string;
+  /** The job queue: n8n may send to it, and its jobs-waiting alarm's ALARM means start. @default none */
+  readonly jobs?: { queueArn: string; waitingAlarm: string };
 }
 
 /**
@@ -84,6 +86,7 @@ export class GpuControlFunction extends FlatConstruct {
           MAX_RUNTIME_HOURS: String(gpu.maxRuntimeHours),
           SPOT_MAX_PRICE_USD: String(gpu.spot.maxPriceUsdPerHour),
           INTERRUPTION_WEBHOOK_URL: gpu.interruptionWebhookUrl ?? '',
+          JOBS_WAITING_ALARM: props.jobs?.waitingAlarm ?? '',
         },
       },
       dependsOn: [logs],
@@ -113,6 +116,11 @@ export class GpuControlFunction extends FlatConstruct {
           Action: 's3:PutObject',
           Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`],
         },
+        // The generate workflow enqueues a job and waits for its result.json.
+        ...(props.jobs ? [
+          { Sid: 'SubmitComfyuiJobs', Effect: 'Allow' as const, Action: 'sqs:SendMessage', Resource: props.jobs.queueArn },
+          { Sid: 'ReadJobResults', Effect: 'Allow' as const, Action: 's3:GetObject', Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`] },
+        ] : []),
       ]),
     });
     // n8n signs its Function URL calls as the n8n/Flowise identity the iam stack creates (deploy iam before gpu).

@@ -62,6 +62,8 @@ export interface IdleAlarmsProps {
   readonly idleMinutes: number;
   /** The composite alarm notifies this topic. */
   readonly alertsTopicArn: string;
+  /** More alarms that must all be in ALARM too (the job queue's "empty"). @default none */
+  readonly alsoRequired?: string[];
 }
 
 /**
@@ -92,8 +94,8 @@ export class IdleAlarms extends FlatConstruct {
     }));
     this.composite = new CloudwatchCompositeAlarm(this, 'idle', {
       alarmName: GPU_NAMES.idleComposite,
-      alarmDescription: `CPU, GPU and ComfyUI queue all idle for ${props.idleMinutes} minutes: stop the GPU`,
-      alarmRule: alarms.map((a) => `ALARM("${a.alarmName}")`).join(' AND '),
+      alarmDescription: `CPU, GPU and ComfyUI queue${props.alsoRequired?.length ? ' (and the job queue)' : ''} all idle for ${props.idleMinutes} minutes: stop the GPU`,
+      alarmRule: [...alarms.map((a) => a.alarmName), ...(props.alsoRequired ?? [])].map((n) => `ALARM("${n}")`).join(' AND '),
       alarmActions: [props.alertsTopicArn],
     });
     this.stopRule = new CloudwatchEventRule(this, 'idle-rule', {

@@ -70,6 +70,16 @@ export class GpuInstance extends FlatConstruct {
           Action: ['s3:PutObject'],
           Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`],
         },
+        // The job worker reads its jobs' state.json / result.json back (a retry resumes, a duplicate is skipped);
+        // ListBucket makes a missing key a 404 rather than a 403.
+        { Sid: 'ReadJobResults', Effect: 'Allow', Action: 's3:GetObject', Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`] },
+        {
+          Sid: 'ListJobResults',
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: [`arn:aws:s3:::${props.assetsBucket}`],
+          Condition: { StringLike: { 's3:prefix': 'comfyui/generated/*' } },
+        },
       ]),
     });
     const profile = new IamInstanceProfile(this, 'instance-profile', {

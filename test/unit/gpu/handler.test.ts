@@ -145,6 +145,27 @@ test('the idle composite alarm going to ALARM stops the GPU', async () => {
   expect(r).toMatchObject({ state: 'stopping', changed: true, reason: 'idle alarm ziggie-gpu-idle' });
 });
 
+test('the jobs-waiting alarm going to ALARM starts a stopped GPU, and never stops it', async () => {
+  ec2.on(DescribeInstancesCommand).resolves(instance('stopped'));
+  ec2.on(StartInstancesCommand).resolves({ StartingInstances: [{ InstanceId: INSTANCE, PreviousState: { Name: 'stopped' }, CurrentState: { Name: 'pending' } }] });
+  const event = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    detail: { alarmName: 'ziggie-comfyui-jobs-waiting', state: { value: 'ALARM' } } };
+  const r = await handle(event, deps({ jobsWaitingAlarm: 'ziggie-comfyui-jobs-waiting' })) as GpuAnswer & { reason: string };
+  expect(r).toMatchObject({ action: 'start', state: 'starting', changed: true, reason: 'jobs waiting (ziggie-comfyui-jobs-waiting)' });
+  expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+});
+
+test('the jobs-waiting alarm on a running GPU changes nothing', async () => {
+  ec2.on(DescribeInstancesCommand).resolves(instance('running'));
+  heartbeat(true);
+  const event = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    detail: { alarmName: 'ziggie-comfyui-jobs-waiting', state: { value: 'ALARM' } } };
+  const r = await handle(event, deps({ jobsWaitingAlarm: 'ziggie-comfyui-jobs-waiting' })) as GpuAnswer;
+  expect(r).toMatchObject({ state: 'running', changed: false });
+  expect(ec2.commandCalls(StartInstancesCommand)).toHaveLength(0);
+  expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+});
+
 test('an alarm returning to OK stops nothing', async () => {
   const r = await handle({ source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
     detail: { alarmName: 'ziggie-gpu-idle', state: { value: 'OK' } } }, deps()) as { error: string };

@@ -21,7 +21,7 @@ const one = (type: string) => {
 };
 
 describe('idle stop arithmetic, read from the synthesized JSON', () => {
-  const alarms = ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>);
+  const alarms = ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>).filter((a) => a.dimensions?.InstanceId);
   const composite = one('aws_cloudwatch_composite_alarm');
 
   test('three idle alarms (CPU, GPU, queue), each covering exactly idleMinutes with every datapoint idle', () => {
@@ -33,12 +33,12 @@ describe('idle stop arithmetic, read from the synthesized JSON', () => {
     }
   });
 
-  test('the composite alarm fires only when all three are in ALARM', () => {
+  test('the composite alarm fires only when all three, and the job queue\'s "empty" alarm, are in ALARM', () => {
     // The rule references the alarms (so Terraform orders them first); resolve each reference to its name.
     const byAddress = new Map(ofType('aws_cloudwatch_metric_alarm').map((r) => [r.address, (r.config as any).alarm_name]));
     const resolved = String(composite.alarm_rule).replace(/\$\{([\w.-]+)\.alarm_name\}/g, (_m, address) => byAddress.get(address));
     const terms = resolved.split(' AND ');
-    expect(terms.sort()).toEqual(['ALARM("ziggie-gpu-idle-cpu")', 'ALARM("ziggie-gpu-idle-gpu")', 'ALARM("ziggie-gpu-idle-queue")']);
+    expect(terms.sort()).toEqual(['ALARM("ziggie-comfyui-jobs-empty")', 'ALARM("ziggie-gpu-idle-cpu")', 'ALARM("ziggie-gpu-idle-gpu")', 'ALARM("ziggie-gpu-idle-queue")']);
     expect(composite.alarm_rule).not.toMatch(/\bOR\b|NOT/);
   });
 
@@ -51,7 +51,9 @@ describe('idle stop arithmetic, read from the synthesized JSON', () => {
     const tf25 = synthGpu({ ...config, gpu: { ...config.gpu, idleMinutes: 25 } });
     for (const r of resourcesOf({ name: 'gpu', json: tf25 }).filter((x) => x.type === 'aws_cloudwatch_metric_alarm')) {
       const a = r.config as Record<string, any>;
-      expect(a.period * a.evaluation_periods).toBe(25 * 60);
+      if (a.alarm_name.endsWith('-waiting')) continue;
+      const period = a.period ?? a.metric_query.find((q: any) => q.metric)?.metric.period;
+      expect(period * a.evaluation_periods).toBe(25 * 60);
     }
   });
 
@@ -60,6 +62,49 @@ describe('idle stop arithmetic, read from the synthesized JSON', () => {
     expect(rules).toContainEqual(expect.objectContaining({
       source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { state: { value: ['ALARM'] } },
     }));
+  });
+});
+
+describe('the ComfyUI job queue', () => {
+  const queues = ofType('aws_sqs_queue');
+  const queue = queues.find((q) => (q.config as any).name === 'ziggie-comfyui-jobs')!.config as Record<string, any>;
+  const dlq = queues.find((q) => (q.config as any).name === 'ziggie-comfyui-jobs-dlq')!;
+  const policies = ofType('aws_sqs_queue_policy').map((p) => ({ url: (p.config as any).queue_url, doc: parseJsonAttribute((p.config as any).policy) as any }));
+  const jobsPolicy = policies.find((p) => !String(p.url).includes('dlq'))!.doc;
+  const alarm = (name: string) => ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>).find((a) => a.alarm_name === name)!;
+
+  test('encrypted, with a dead-letter queue after config.gpu.queue.maxReceiveCount receives', () => {
+    expect(queue.sqs_managed_sse_enabled).toBe(true);
+    expect((dlq.config as any).sqs_managed_sse_enabled).toBe(true);
+    expect(JSON.parse(queue.redrive_policy)).toEqual({ deadLetterTargetArn: `\${${dlq.address}.arn}`, maxReceiveCount: config.gpu.queue.maxReceiveCount });
+    expect(queue.visibility_timeout_seconds).toBe(config.gpu.queue.visibilityTimeoutSeconds);
+  });
+
+  test('both queues deny plain HTTP; only n8n and the control plane send, only the instance role receives', () => {
+    for (const p of policies) {
+      expect(p.doc.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    }
+    const senders = ['arn:aws:iam::111122223333:user/ziggie/ziggie-bedrock', 'arn:aws:iam::111122223333:user/ziggie/ziggie-vps'];
+    expect(jobsPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'OnlySubmittersSend', Effect: 'Deny', Action: 'sqs:SendMessage', Condition: { ArnNotEquals: { 'aws:PrincipalArn': senders } } }));
+    expect(jobsPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'OnlyTheWorkerReceives', Effect: 'Deny',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/ziggie-comfyui-instance' } } }));
+  });
+
+  test('a visible job raises the jobs-waiting alarm, whose ALARM reaches gpu-control (which starts the GPU)', () => {
+    const waiting = alarm('ziggie-comfyui-jobs-waiting');
+    expect(waiting).toMatchObject({ metric_name: 'ApproximateNumberOfMessagesVisible', comparison_operator: 'GreaterThanThreshold', threshold: 0, treat_missing_data: 'notBreaching' });
+    const fn = one('aws_lambda_function');
+    expect(fn.environment.variables.JOBS_WAITING_ALARM).toMatch(/alarm_name|ziggie-comfyui-jobs-waiting/);
+    const rule = ofType('aws_cloudwatch_event_rule').find((r) => (r.config as any).name === 'ziggie-gpu-jobs-waiting-start')!;
+    expect(JSON.parse((rule.config as any).event_pattern)).toMatchObject({ detail: { state: { value: ['ALARM'] } } });
+    expect(ofType('aws_cloudwatch_event_target').map((t) => (t.config as any).rule)).toContain(`\${${rule.address}.name}`);
+  });
+
+  test('"empty" counts visible + in-flight jobs, and a silent (inactive) queue counts as empty', () => {
+    const empty = alarm('ziggie-comfyui-jobs-empty');
+    expect(empty.metric_query.find((q: any) => q.expression).expression).toBe('visible + inflight');
+    expect(empty).toMatchObject({ comparison_operator: 'LessThanThreshold', threshold: 1, treat_missing_data: 'breaching', evaluation_periods: config.gpu.idleMinutes });
   });
 });
 
