@@ -9,7 +9,9 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { ZiggieConfig } from '../../config/schema';
 import { awsTimeouts, nameEndpointOnFailure, type AwsTimeouts, type SdkClient } from '../../shared/aws-timeouts';
@@ -40,6 +42,8 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
   costExplorer: CostExplorerClient;
   budgets: BudgetsClient;
+  sqs: SQSClient;
+  s3: S3Client;
 }
 
 /** Lazily built clients: a command that never touches Cost Explorer never builds its client. */
@@ -59,5 +63,7 @@ export function awsClients(config: Pick<ZiggieConfig, 'region' | 'ops'>): AwsCli
     get cloudwatch() { return lazy('cloudwatch', () => awsClient((c) => new CloudWatchClient(c), regional)); },
     get costExplorer() { return lazy('ce', () => awsClient((c) => new CostExplorerClient(c), global)); },
     get budgets() { return lazy('budgets', () => awsClient((c) => new BudgetsClient(c), global)); },
+    get sqs() { return lazy('sqs', () => awsClient((c) => new SQSClient(c), regional)); },
+    get s3() { return lazy('s3', () => awsClient((c) => new S3Client(c), regional)); },
   };
 }

@@ -3,6 +3,7 @@
  * everywhere; every mutating command is audited; every failure is one line that says what to do next.
  * scripts/ziggie.ts is the entry point; tests call `runCli` with their own context and streams.
  */
+import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { loadConfig, configPath, ConfigError } from '../../config/load';
 import type { ZiggieConfig } from '../../config/schema';
@@ -12,6 +13,7 @@ import { costReport } from '../cost';
 import { opsContext, type OpsContext } from '../context';
 import type { GpuAnswer, GpuControl } from '../../gpu-control/control';
 import { gpuControlFor, waitUntilReady } from '../gpu/service';
+import { parseWorkflow, submitJob, submitTarget, UsageError, waitForResult } from '../gpu/submit';
 import { healthChecks, runChecks, systemSsh, type RemoteRun } from '../health';
 import { HostingerApiError } from '../hostinger/client';
 import { desiredFirewallRules, firewallName, syncFirewall } from '../hostinger/firewall';
@@ -146,6 +148,51 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
         else err(`no ComfyUI URL yet: ${a.message}${a.state === 'stopped' ? ' (npm run ziggie -- gpu start --wait)' : ''}`);
       });
       if (!(a.url && a.ready)) fail();
+    });
+
+  gpu.command('submit').description('queue a ComfyUI workflow (API format) as a job; --wait for its outputs\' URLs')
+    .argument('<workflow.json>', 'the workflow, exported from ComfyUI with "Export (API)"')
+    .option('--wait', 'wait for result.json, then print the output URLs').option('--timeout <minutes>', 'give up waiting after', '30')
+    .option('--job-id <id>', 'the job id (default: a random UUID); submitting the same id twice produces one result')
+    .option('--callback-url <url>', 'POST result.json here when done')
+    .action(async (file: string, o: { wait?: boolean; timeout: string; jobId?: string; callbackUrl?: string }, cmd: Command) => {
+      const minutes = Number(o.timeout);
+      if (!Number.isFinite(minutes) || minutes <= 0) { err(`--timeout ${o.timeout}: a number of minutes`); return fail(2); }
+      let workflow: Record<string, unknown>;
+      try {
+        workflow = parseWorkflow(readFileSync(file, 'utf8'), file);
+      } catch (e) {
+        err(e instanceof UsageError ? e.message : `${file}: ${(e as Error).message}`);
+        return fail(2);
+      }
+      const c = context(cmd);
+      const target = submitTarget(c.config);
+      const clients = { sqs: c.aws.sqs, s3: c.aws.s3 };
+      let sent;
+      try {
+        sent = await c.audit.run('gpu.submit', o.jobId ?? 'new job', () => submitJob(clients, target, { workflow, jobId: o.jobId, callbackUrl: o.callbackUrl }),
+          (r) => ({ result: 'ok', target: r.jobId, detail: { messageId: r.messageId } }));
+      } catch (e) {
+        if (e instanceof UsageError) { err(e.message); return fail(2); }
+        throw e;
+      }
+      if (!o.wait) {
+        emit(sent, () => { out(sent.jobId); err(`queued; results under ${sent.resultUrl.replace(/result\.json$/, '')}`); });
+        return;
+      }
+      if (!json) err(`queued ${sent.jobId}; waiting for ${sent.resultUrl}`);
+      const result = await waitForResult(clients, target, sent.jobId, {
+        timeoutMs: minutes * 60_000, sleep: deps.sleep,
+        onWait: json ? undefined : (ms) => err(`[${duration(Math.round(ms / 1000))}] waiting for ${sent.jobId}`),
+      });
+      if (!result) {
+        emit({ ...sent, done: false }, () => err(`no result after ${minutes} min; the job stays queued, its result will be ${sent.resultUrl}`));
+        return fail(1);
+      }
+      emit({ ...sent, done: true, outputs: result.outputs.map((x) => x.url), result }, () => {
+        out(sent.jobId);
+        for (const x of result.outputs) out(x.url);
+      });
     });
 
   // ── secrets ──────────────────────────────────────────────────────────────────────────────────────
