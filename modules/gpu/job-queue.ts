@@ -1,9 +1,10 @@
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { policyDocument, type PolicyStatement } from '../../shared/iam-policy';
+import { FlatConstruct } from '../flat-construct';
 
 export interface JobQueueProps {
   /** The queue's name; the dead-letter queue is `<name>-dlq`. */
@@ -31,7 +32,7 @@ const WORKER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMe
  * `jobsWaiting` (a job is visible: start the GPU) and `queueEmpty` (nothing visible or in flight for idleMinutes:
  * one of the idle composite's conditions).
  */
-export class JobQueue extends Construct {
+export class JobQueue extends FlatConstruct {
   readonly queue: SqsQueue;
   readonly deadLetterQueue: SqsQueue;
   readonly jobsWaiting: CloudwatchMetricAlarm;
@@ -42,13 +43,13 @@ export class JobQueue extends Construct {
   constructor(scope: Construct, id: string, props: JobQueueProps) {
     super(scope, id);
     const retention = (props.retentionDays ?? 4) * 86_400;
-    this.deadLetterQueue = new SqsQueue(this, 'dlq', {
+    this.deadLetterQueue = new SqsQueue(this, 'jobs-dlq', {
       name: `${props.name}-dlq`,
       sqsManagedSseEnabled: true,
       // Longer than the source queue's retention, so a dead job is not lost before someone looks (the maximum).
       messageRetentionSeconds: 14 * 86_400,
     });
-    this.queue = new SqsQueue(this, 'queue', {
+    this.queue = new SqsQueue(this, 'jobs-queue', {
       name: props.name,
       sqsManagedSseEnabled: true,
       visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
@@ -56,7 +57,7 @@ export class JobQueue extends Construct {
       receiveWaitTimeSeconds: 20,
       redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: props.maxReceiveCount }),
     });
-    new SqsQueuePolicy(this, 'queue-policy', {
+    new SqsQueuePolicy(this, 'jobs-queue-policy', {
       queueUrl: this.queue.url,
       policy: policyDocument([
         denyPlainHttp(this.queue.arn),
@@ -86,7 +87,7 @@ export class JobQueue extends Construct {
         },
       ]),
     });
-    new SqsQueuePolicy(this, 'dlq-policy', {
+    new SqsQueuePolicy(this, 'jobs-dlq-policy', {
       queueUrl: this.deadLetterQueue.url,
       policy: policyDocument([denyPlainHttp(this.deadLetterQueue.arn)]),
     });
@@ -111,7 +112,7 @@ export class JobQueue extends Construct {
       // SQS stops publishing for a queue that has been empty for hours: no data means nothing waits.
       treatMissingData: 'notBreaching',
     });
-    this.queueEmpty = new CloudwatchMetricAlarm(this, 'queue-empty', {
+    this.queueEmpty = new CloudwatchMetricAlarm(this, 'jobs-queue-empty', {
       alarmName: `${props.name}-empty`,
       alarmDescription: `No ComfyUI job waiting or running for ${props.idleMinutes} minutes`,
       metricQuery: [

@@ -42,8 +42,9 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
   costExplorer: CostExplorerClient;
   budgets: BudgetsClient;
-  sqs: SQSClient;
-  s3: S3Client;
+  /** The ComfyUI job queue and its results (gpu submit); optional so a caller's own client set may omit them. */
+  sqs?: SQSClient;
+  s3?: S3Client;
 }
 
 /** Lazily built clients: a command that never touches Cost Explorer never builds its client. */

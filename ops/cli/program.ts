@@ -8,6 +8,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { loadConfig, configPath, ConfigError } from '../../config/load';
 import type { ZiggieConfig } from '../../config/schema';
 import type { AuditRecord } from '../audit/audit';
+import { awsClients } from '../aws/clients';
 import { explainAwsError } from '../aws/errors';
 import { costReport } from '../cost';
 import { opsContext, type OpsContext } from '../context';
@@ -167,7 +168,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
       }
       const c = context(cmd);
       const target = submitTarget(c.config);
-      const clients = { sqs: c.aws.sqs, s3: c.aws.s3 };
+      const clients = { sqs: c.aws.sqs ?? awsClients(c.config).sqs!, s3: c.aws.s3 ?? awsClients(c.config).s3! };
       let sent;
       try {
         sent = await c.audit.run('gpu.submit', o.jobId ?? 'new job', () => submitJob(clients, target, { workflow, jobId: o.jobId, callbackUrl: o.callbackUrl }),

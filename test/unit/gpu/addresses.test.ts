@@ -11,7 +11,7 @@ const config = loadConfig();
 const synth = (stack: ZiggieStack) => JSON.parse(Testing.synth(stack)) as TerraformJson;
 
 describe('Terraform addresses of the GPU stack (a changed address replaces a live resource)', () => {
-  test('are the ones the stack had before it was split into constructs', () => {
+  test('are the ones the stack had before it was split into constructs, plus the job queue\'s', () => {
     const stack = new GpuStack(Testing.app(), 'gpu', config, { subnetId: 'subnet-0aaa', comfyuiSecurityGroupId: 'sg-0bbb' });
     expect(resourcesOf({ name: 'gpu', json: synth(stack) }).map((r) => r.address).sort()).toEqual([
       'aws_budgets_budget_action.budget-stop', 'aws_cloudwatch_composite_alarm.idle', 'aws_cloudwatch_event_rule.idle-rule',
@@ -27,7 +27,12 @@ describe('Terraform addresses of the GPU stack (a changed address replaces a liv
       'aws_lambda_permission.idle-permission', 'aws_lambda_permission.spot-interruption-permission',
       'aws_lambda_permission.spot-rebalance-permission', 'aws_launch_template.launch-template', 'aws_scheduler_schedule.runtime-cap',
       'aws_sns_topic.alerts', 'aws_sns_topic_policy.alerts-policy', 'aws_sns_topic_subscription.alerts-email-0',
-    ]);
+      // issue 16: the ComfyUI job queue and its start-on-demand path
+      'aws_cloudwatch_event_rule.jobs-waiting-rule', 'aws_cloudwatch_event_target.jobs-waiting-target',
+      'aws_cloudwatch_metric_alarm.jobs-queue-empty', 'aws_cloudwatch_metric_alarm.jobs-waiting',
+      'aws_lambda_permission.jobs-waiting-permission', 'aws_sqs_queue.jobs-dlq', 'aws_sqs_queue.jobs-queue',
+      'aws_sqs_queue_policy.jobs-dlq-policy', 'aws_sqs_queue_policy.jobs-queue-policy',
+    ].sort());
   });
 });
 

@@ -89,17 +89,16 @@ test('parseWorkflow names what is wrong with a workflow file', () => {
 
 describe('npm run ziggie -- gpu submit', () => {
   // created here, not at collection time: a mock patches every client of its class, the end-to-end test's too
-  let sqs: ReturnType<typeof mockClient<SQSClient>>;
-  let s3: ReturnType<typeof mockClient<S3Client>>;
-  let logs: ReturnType<typeof mockClient<CloudWatchLogsClient>>;
-  let sts: ReturnType<typeof mockClient<STSClient>>;
+  const makeMocks = () => ({ sqs: mockClient(SQSClient), s3: mockClient(S3Client), logs: mockClient(CloudWatchLogsClient), sts: mockClient(STSClient) });
+  let m: ReturnType<typeof makeMocks>;
   let dir: string;
   beforeAll(() => {
-    [sqs, s3, logs, sts] = [mockClient(SQSClient), mockClient(S3Client), mockClient(CloudWatchLogsClient), mockClient(STSClient)];
+    m = makeMocks();
   });
-  afterAll(() => [sqs, s3, logs, sts].forEach((m) => m.restore()));
+  afterAll(() => Object.values(m).forEach((x) => x.restore()));
   beforeEach(() => {
-    [sqs, s3, logs, sts].forEach((m) => m.reset());
+    const { sqs, logs, sts } = m;
+    Object.values(m).forEach((x) => x.reset());
     logs.on(PutLogEventsCommand).resolves({});
     sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/ops/alice', Account: '111122223333' });
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
@@ -126,7 +125,7 @@ describe('npm run ziggie -- gpu submit', () => {
   test('prints the job id; the message goes to the configured queue with the workflow', async () => {
     const r = await cli(['gpu', 'submit', path.join(dir, 'wf.json'), '--job-id', 'job-7']);
     expect(r).toMatchObject({ code: 0, out: 'job-7\n' });
-    const input = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    const input = m.sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
     expect(input.QueueUrl).toBe(submitTarget(config).queueUrl);
     expect(input.QueueUrl).toBe('https://sqs.eu-north-1.amazonaws.com/111122223333/ziggie-comfyui-jobs');
     expect(JSON.parse(input.MessageBody!)).toEqual({ jobId: 'job-7', workflow });
@@ -134,7 +133,7 @@ describe('npm run ziggie -- gpu submit', () => {
 
   test('--wait prints the output URLs from result.json', async () => {
     const result = { jobId: 'job-8', status: 'succeeded', outputs: [{ url: 's3://ziggie-cloud-assets/comfyui/generated/job-8/9-0.png' }] };
-    s3.on(GetObjectCommand).rejectsOnce(new NoSuchKey({ message: 'no', $metadata: {} }))
+    m.s3.on(GetObjectCommand).rejectsOnce(new NoSuchKey({ message: 'no', $metadata: {} }))
       .resolves({ Body: { transformToString: async () => JSON.stringify(result) } as never });
     const r = await cli(['gpu', 'submit', path.join(dir, 'wf.json'), '--job-id', 'job-8', '--wait']);
     expect(r.code).toBe(0);
@@ -149,6 +148,6 @@ describe('npm run ziggie -- gpu submit', () => {
     const r = await cli(args.map((a) => (a === '__WF__' ? path.join(dir, 'wf.json') : a)));
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(message)]);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(m.sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 });
