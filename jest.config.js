@@ -1,7 +1,14 @@
 // Three tiers: unit (pure, fast), terraform (real terraform + offline provider), testhost (real Debian host).
 // A tier whose engine is missing prints "SKIPPED: <tier>: <reason>" instead of passing silently.
-const tsJest = ['ts-jest', { diagnostics: false }];
-const common = { transform: { '^.+\\.ts$': tsJest }, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// Sources are CommonJS with node16 resolution, so a lazy `await import('./x.js')` names the .js file; under jest it
+// becomes require('./x') (jest has no native import() without --experimental-vm-modules).
+const tsJest = ['ts-jest', { diagnostics: false, tsconfig: { module: 'commonjs', moduleResolution: 'node10' } }];
+const common = {
+  transform: { '^.+\\.ts$': tsJest },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

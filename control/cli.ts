@@ -17,22 +17,22 @@ export interface AgentCliTools {
   err(line: string): void;
   /** Raise the process exit code. */
   fail(code: number): void;
-  /** The loaded config and ops context of this invocation. */
-  context(cmd: Command): OpsContext;
-  configFile(cmd: Command): string | undefined;
+  /** The loaded config and ops context of this invocation (loaded on first use). */
+  context(cmd: Command): Promise<OpsContext>;
+  configFile(cmd: Command): Promise<string | undefined>;
 }
 
 /** Usage-type refusals exit 2; a refused permission or a failed call exits 1. */
 const exitFor = (e: ControlError): number => (['bad-params', 'unknown-capability', 'unknown-agent'].includes(e.kind) ? 2 : 1);
 
 export function addAgentCommands(program: Command, t: AgentCliTools, planeFor?: (config: ZiggieConfig, ops: OpsContext) => ControlPlane): void {
-  const plane = (cmd: Command): ControlPlane => {
-    const ops = t.context(cmd);
+  const plane = async (cmd: Command): Promise<ControlPlane> => {
+    const ops = await t.context(cmd);
     if (planeFor) return planeFor(ops.config, ops);
     // Loaded on use: `ziggie gpu status` does not pay for the control plane's SDK clients.
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { buildControlPlane } = require('./plane') as typeof import('./plane');
-    return buildControlPlane(ops.config, { ops, configFile: t.configFile(cmd) });
+    return buildControlPlane(ops.config, { ops, configFile: await t.configFile(cmd) });
   };
   const agent = program.command('agent').description('the agent control plane: run a capability as an agent, manage agent tokens');
 
@@ -55,7 +55,7 @@ export function addAgentCommands(program: Command, t: AgentCliTools, planeFor?: 
         return;
       }
       if (o.dryRun) params = { ...params, dryRun: true };
-      const p = plane(cmd);
+      const p = await plane(cmd);
       try {
         const r = await p.pipeline.call({ agent: o.agent, capability, params, surface: 'cli' });
         t.out(JSON.stringify({ ok: true, agent: r.agent, capability: r.capability, durationMs: r.durationMs, result: r.result }, null, 2));
@@ -69,7 +69,7 @@ export function addAgentCommands(program: Command, t: AgentCliTools, planeFor?: 
 
   agent.command('list').description('agents, the capabilities each holds, and whether it has a token')
     .action((_: unknown, cmd: Command) => {
-      const p = plane(cmd);
+      const p = await plane(cmd);
       const tokens = new Map((p.tokens?.list() ?? []).map((x) => [x.agent, x]));
       const rows = Object.entries(p.ctx.config.agents).map(([name, a]) => ({
         agent: name, description: a.description, rateLimitPerMinute: a.rateLimitPerMinute,
@@ -80,7 +80,7 @@ export function addAgentCommands(program: Command, t: AgentCliTools, planeFor?: 
 
   const token = agent.command('token').description('issue, rotate or revoke an agent\'s bearer token (stored hashed; shown once)');
   const tokenAction = (action: 'issue' | 'rotate' | 'revoke') => async (o: { agent: string }, cmd: Command) => {
-    const p = plane(cmd);
+    const p = await plane(cmd);
     if (!p.ctx.config.agents[o.agent]) {
       t.err(`ziggie: unknown agent "${o.agent}" (agents in the config: ${Object.keys(p.ctx.config.agents).join(', ') || 'none'})`);
       t.fail(2);

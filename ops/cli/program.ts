@@ -5,25 +5,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { loadConfig, configPath, ConfigError } from '../../config/load';
 import type { ZiggieConfig } from '../../config/schema';
+import { cliProgram } from '../../shared/cli';
 import type { AuditRecord } from '../audit/audit';
-import { awsClients } from '../aws/clients';
-import { explainAwsError } from '../aws/errors';
-import { costReport } from '../cost';
-import { opsContext, type OpsContext } from '../context';
+import type { OpsContext } from '../context';
 import type { GpuAnswer, GpuControl } from '../../gpu-control/control';
-import { gpuControlFor, waitUntilReady } from '../gpu/service';
-import { parseWorkflow, submitJob, submitTarget, UsageError, waitForResult } from '../gpu/submit';
-import { healthChecks, runChecks, systemSsh, type RemoteRun } from '../health';
-import { HostingerApiError } from '../hostinger/client';
-import { desiredFirewallRules, firewallName, syncFirewall } from '../hostinger/firewall';
-import { restoreLatestSnapshot, snapshotBeforeChange } from '../hostinger/snapshot';
-import { MissingTokenError } from '../hostinger/token';
+import type { RemoteRun } from '../health';
 import type { DnsRecordType } from '../hostinger/types';
-import { getSecret, listSecrets, putSecret } from '../secrets';
 import { dnsType, intIn, minutes, month, since } from './args';
 import { duration, parseSince, readSecretInput, table, usd, type SecretInputIo } from './output';
+
+// Each command loads what it uses when it runs: `--help` and usage errors load commander and nothing else.
+const load = {
+  config: () => import('../../config/load.js'),
+  context: () => import('../context.js'),
+  cost: () => import('../cost.js'),
+  errors: () => import('../aws/errors.js'),
+  firewall: () => import('../hostinger/firewall.js'),
+  gpu: () => import('../gpu/service.js'),
+  health: () => import('../health.js'),
+  hostinger: () => import('../hostinger/client.js'),
+  secrets: () => import('../secrets.js'),
+  snapshot: () => import('../hostinger/snapshot.js'),
+  submit: () => import('../gpu/submit.js'),
+  clients: () => import('../aws/clients.js'),
+  token: () => import('../hostinger/token.js'),
+};
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -44,7 +51,7 @@ export interface CliDeps {
   /** More command groups added by the entry script (the control plane's `agent …`); ops never imports them. */
   extend?: (program: Command, tools: {
     out(line: string): void; err(line: string): void; fail(code: number): void;
-    context(cmd: Command): OpsContext; configFile(cmd: Command): string | undefined;
+    context(cmd: Command): Promise<OpsContext>; configFile(cmd: Command): Promise<string | undefined>;
   }) => void;
 }
 
@@ -59,23 +66,22 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   const fail = (code = 1) => { exitCode = Math.max(exitCode, code); };
 
   let ctx: OpsContext | undefined;
-  const context = (cmd: Command): OpsContext => {
+  const context = async (cmd: Command): Promise<OpsContext> => {
     if (ctx) return ctx;
     const opts = cmd.optsWithGlobals() as { config?: string };
+    const { loadConfig, configPath } = await load.config();
     const config = deps.config ?? loadConfig(opts.config ?? configPath());
-    ctx = deps.context ? deps.context(config) : opsContext(config);
+    ctx = deps.context ? deps.context(config) : (await load.context()).opsContext(config);
     return ctx;
   };
-  const gpuFor = (c: OpsContext, instanceId?: string) => (deps.gpu
+  const gpuFor = async (c: OpsContext, instanceId?: string) => (deps.gpu
     ? deps.gpu(c, instanceId)
-    : gpuControlFor(c.config, { ec2: c.aws.ec2, cloudwatch: c.aws.cloudwatch, instanceId }));
+    : (await load.gpu()).gpuControlFor(c.config, { ec2: c.aws.ec2, cloudwatch: c.aws.cloudwatch, instanceId }));
 
-  const program = new Command('ziggie')
-    .description('Day-2 operations for the Ziggie Cloud (AWS GPU, secrets, cost, health, audit; Hostinger VPS)')
+  const program = cliProgram('ziggie', 'Day-2 operations for the Ziggie Cloud (AWS GPU, secrets, cost, health, audit; Hostinger VPS)',
+    { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) })
     .option('--json', 'machine-readable output')
     .option('-c, --config <file>', 'config file (default: $ZIGGIE_CONFIG or config/ziggie.example.yaml)')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .hook('preAction', (_, action) => { json = Boolean(action.optsWithGlobals().json); });
 
   // ── gpu ──────────────────────────────────────────────────────────────────────────────────────────
@@ -108,13 +114,13 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     .option('--wait', 'wait until ComfyUI answers, with progress').option('--timeout <minutes>', 'give up waiting after', minutes, 10)
     .addOption(instanceOpt())
     .action(async (o: { wait?: boolean; timeout: number; instanceId?: string }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const control = await gpuFor(c, o.instanceId);
       let a = await c.audit.run('gpu.start', o.instanceId ?? 'gpu', () => control.start(),
         (r) => ({ result: r.changed ? 'ok' : 'no-change', target: r.instanceId, detail: { state: r.state, message: r.message } }));
       if (o.wait && ['starting', 'running'].includes(a.state) && !a.ready) {
         if (!json) err(a.message);
-        a = await waitUntilReady(control, waitOpts(c, o.timeout));
+        a = await (await load.gpu()).waitUntilReady(control, waitOpts(c, o.timeout));
       }
       emit(a, () => printAnswer(a));
       gpuExit(a, o.wait ? 'running' : undefined);
@@ -122,7 +128,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
 
   gpu.command('stop').description('stop the GPU (idempotent)').addOption(instanceOpt())
     .action(async (o: { instanceId?: string }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const control = await gpuFor(c, o.instanceId);
       const a = await c.audit.run('gpu.stop', o.instanceId ?? 'gpu', () => control.stop(),
         (r) => ({ result: r.changed ? 'ok' : 'no-change', target: r.instanceId, detail: { state: r.state, sessionUsd: r.cost?.sessionUsd } }));
@@ -132,7 +138,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
 
   gpu.command('status').description('state, uptime, URL and this session\'s cost so far').addOption(instanceOpt())
     .action(async (o: { instanceId?: string }, cmd: Command) => {
-      const a = await (await gpuFor(context(cmd), o.instanceId)).status();
+      const a = await (await gpuFor(await context(cmd), o.instanceId)).status();
       emit(a, () => printAnswer(a));
       gpuExit(a);
     });
@@ -140,10 +146,10 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   gpu.command('url').description('the ComfyUI URL (exit 1 while it is not answering)')
     .option('--wait', 'wait until ComfyUI answers').option('--timeout <minutes>', 'give up waiting after', minutes, 10).addOption(instanceOpt())
     .action(async (o: { wait?: boolean; timeout: number; instanceId?: string }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const control = await gpuFor(c, o.instanceId);
       let a = await control.status();
-      if (o.wait && a.state === 'starting') a = await waitUntilReady(control, waitOpts(c, o.timeout));
+      if (o.wait && a.state === 'starting') a = await (await load.gpu()).waitUntilReady(control, waitOpts(c, o.timeout));
       emit({ url: a.url ?? null, ready: a.ready, state: a.state, message: a.message }, () => {
         if (a.url && a.ready) out(a.url);
         else err(`no ComfyUI URL yet: ${a.message}${a.state === 'stopped' ? ' (npm run ziggie -- gpu start --wait)' : ''}`);
@@ -159,6 +165,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     .action(async (file: string, o: { wait?: boolean; timeout: string; jobId?: string; callbackUrl?: string }, cmd: Command) => {
       const minutes = Number(o.timeout);
       if (!Number.isFinite(minutes) || minutes <= 0) { err(`--timeout ${o.timeout}: a number of minutes`); return fail(2); }
+      const { parseWorkflow, submitJob, submitTarget, UsageError, waitForResult } = await load.submit();
       let workflow: Record<string, unknown>;
       try {
         workflow = parseWorkflow(readFileSync(file, 'utf8'), file);
@@ -166,8 +173,9 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
         err(e instanceof UsageError ? e.message : `${file}: ${(e as Error).message}`);
         return fail(2);
       }
-      const c = context(cmd);
+      const c = await context(cmd);
       const target = submitTarget(c.config);
+      const { awsClients } = await load.clients();
       const clients = { sqs: c.aws.sqs ?? awsClients(c.config).sqs!, s3: c.aws.s3 ?? awsClients(c.config).s3! };
       let sent;
       try {
@@ -200,8 +208,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   const secrets = program.command('secrets').description('list, put and get Secrets Manager values (never via argv)');
   secrets.command('list').description('every configured secret: set, empty or missing, and when it last changed')
     .action(async (_: unknown, cmd: Command) => {
-      const c = context(cmd);
-      const list = await listSecrets(c.aws.secrets, c.config);
+      const c = await context(cmd);
+      const list = await (await load.secrets()).listSecrets(c.aws.secrets, c.config);
       emit(list, () => {
         out(table(['secret', 'status', 'last changed'], list.map((s) => [s.name, s.status, s.lastChanged?.slice(0, 16).replace('T', ' ')])));
         const empty = list.filter((s) => s.status !== 'set' && s.configured);
@@ -212,17 +220,17 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
 
   secrets.command('put <name>').description('store a value read from stdin or a no-echo prompt')
     .action(async (name: string, _: unknown, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const value = await readSecretInput(name, { stdin: io.stdin, stderr: io.stderr });
-      const r = await putSecret(c.aws.secrets, c.audit, c.config, name, value);
+      const r = await (await load.secrets()).putSecret(c.aws.secrets, c.audit, c.config, name, value);
       emit({ name: r.name, versionId: r.versionId, stored: true }, () => out(`stored ${r.name} (version ${r.versionId ?? '?'})`));
     });
 
   secrets.command('get <name>').description('show a secret\'s metadata; the value only with --reveal (audited)')
     .option('--reveal', 'print the value')
     .action(async (name: string, o: { reveal?: boolean }, cmd: Command) => {
-      const c = context(cmd);
-      const s = await getSecret(c.aws.secrets, c.audit, c.config, name, Boolean(o.reveal));
+      const c = await context(cmd);
+      const s = await (await load.secrets()).getSecret(c.aws.secrets, c.audit, c.config, name, Boolean(o.reveal));
       emit(s, () => {
         if (o.reveal) out(s.value ?? '');
         else out(`${s.name}: ${'•'.repeat(8)} (${s.length} characters, last changed ${s.lastChanged ?? '?'}; --reveal to show)`);
@@ -233,8 +241,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   program.command('cost').description('AWS spend by service, forecast and budget, plus the VPS, for a month')
     .option('--month <YYYY-MM>', 'a past month (default: this month to date)', month)
     .action(async (o: { month?: string }, cmd: Command) => {
-      const c = context(cmd);
-      const r = await costReport({ ce: c.aws.costExplorer, budgets: c.aws.budgets }, c.config, { month: o.month, now: deps.now?.() });
+      const c = await context(cmd);
+      const r = await (await load.cost()).costReport({ ce: c.aws.costExplorer, budgets: c.aws.budgets }, c.config, { month: o.month, now: deps.now?.() });
       emit(r, () => {
         out(`${r.month} ${r.complete ? '(whole month)' : `(month to date, ${r.period.start} … ${r.period.end})`}`);
         out(table(['service', 'USD'], [...r.byService.map((s) => [s.service, s.usd.toFixed(2)])]));
@@ -262,10 +270,11 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     .option('--ssh-user <user>', 'SSH user on the VPS', process.env.ZIGGIE_VPS_SSH_USER ?? 'root')
     .option('--ssh-key <file>', 'SSH private key (default: your agent / ~/.ssh/config)', process.env.ZIGGIE_VPS_SSH_KEY)
     .action(async (o: { ssh: boolean; sshUser: string; sshKey?: string }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const control = await gpuFor(c);
-      const ssh = o.ssh ? deps.ssh ?? systemSsh({ host: c.config.vps.publicIp, user: o.sshUser, key: o.sshKey }) : undefined;
-      const results = await runChecks(healthChecks({
+      const ssh = o.ssh ? deps.ssh ?? (await load.health()).systemSsh({ host: c.config.vps.publicIp, user: o.sshUser, key: o.sshKey }) : undefined;
+      const health = await load.health();
+      const results = await health.runChecks(health.healthChecks({
         config: c.config, sts: c.aws.sts, cloudwatch: c.aws.cloudwatch, gpu: control, audit: c.audit, hostinger: c.hostinger, ssh,
       }));
       const passed = results.filter((r) => r.ok).length;
@@ -286,7 +295,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     .option('--since <age>', 'how far back: 30m, 24h, 7d', since, '24h').option('-n, --limit <n>', 'records', intIn(1, 10_000), 20)
     .option('--follow', 'keep polling for new records')
     .action(async (o: { since: string; limit: number; follow?: boolean }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       await c.audit.flushPending().catch(() => undefined);
       const records = await c.audit.tail({ sinceMs: parseSince(o.since), limit: o.limit });
       const pending = c.audit.pending();
@@ -306,7 +315,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     });
   audit.command('flush').description('send records waiting in the local spool to CloudWatch')
     .action(async (_: unknown, cmd: Command) => {
-      const r = await context(cmd).audit.flushPending();
+      const r = (await context(cmd)).audit.flushPending();
       emit(r, () => out(`sent ${r.sent}, still waiting ${r.remaining}${r.rejected ? `, ${r.rejected} too old for CloudWatch (kept in audit-rejected.jsonl)` : ''}`));
       if (r.remaining) fail();
     });
@@ -314,7 +323,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   // ── vps (Hostinger) ─────────────────────────────────────────────────────────────────────────────
   const vps = program.command('vps').description('the Hostinger VPS: status, snapshot, restore, firewall');
   vps.command('status').action(async (_: unknown, cmd: Command) => {
-    const c = context(cmd);
+    const c = await context(cmd);
     const client = await c.hostinger();
     const [vm, snap] = await Promise.all([client.getVirtualMachine(c.config.vps.hostingerVmId), client.getSnapshot(c.config.vps.hostingerVmId)]);
     emit({ vm, snapshot: snap }, () => {
@@ -326,32 +335,33 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   vps.command('snapshot').description('snapshot the VPS now (replaces its one existing snapshot)')
     .option('--no-wait', 'return once requested').option('--reason <text>', 'why (goes into the audit record)')
     .action(async (o: { wait: boolean; reason?: string }, cmd: Command) => {
-      const c = context(cmd);
-      const r = await snapshotBeforeChange(c.config, { context: c, wait: o.wait, reason: o.reason, log: (l) => err(l) });
+      const c = await context(cmd);
+      const r = await (await load.snapshot()).snapshotBeforeChange(c.config, { context: c, wait: o.wait, reason: o.reason, log: (l) => err(l) });
       emit(r, () => out(`snapshot ${r.action.state}${r.snapshot ? `: ${r.snapshot.created_at}` : ''} (action #${r.action.id})`));
     });
   vps.command('restore').description('restore the VPS to its snapshot (everything since is lost)')
     .option('--yes', 'really restore').option('--no-wait', 'return once requested').option('--reason <text>', 'why')
     .action(async (o: { yes?: boolean; wait: boolean; reason?: string }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       if (!o.yes) {
         const snap = await (await c.hostinger()).getSnapshot(c.config.vps.hostingerVmId);
         err(snap ? `would restore VPS ${c.config.vps.hostingerVmId} to its snapshot of ${snap.created_at}; run again with --yes` : 'the VPS has no snapshot');
         fail(snap ? 2 : 1);
         return;
       }
-      const r = await restoreLatestSnapshot(c.config, { context: c, wait: o.wait, reason: o.reason, log: (l) => err(l) });
+      const r = await (await load.snapshot()).restoreLatestSnapshot(c.config, { context: c, wait: o.wait, reason: o.reason, log: (l) => err(l) });
       emit(r, () => out(`restore ${r.action.state} (snapshot of ${r.snapshot.created_at}, action #${r.action.id})`));
     });
   vps.command('firewall').description('converge the Hostinger firewall: SSH from vps.sshAllowlist, HTTP/HTTPS from anywhere')
     .option('--check', 'show what would change, change nothing').option('--no-prune', 'keep rules the config does not name')
     .action(async (o: { check?: boolean; prune: boolean }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const client = await c.hostinger();
-      const params = { name: firewallName(c.config), vmId: c.config.vps.hostingerVmId, rules: desiredFirewallRules(c.config), check: o.check, prune: o.prune };
+      const fw = await load.firewall();
+      const params = { name: fw.firewallName(c.config), vmId: c.config.vps.hostingerVmId, rules: fw.desiredFirewallRules(c.config), check: o.check, prune: o.prune };
       const r = o.check
-        ? await syncFirewall(client, params)
-        : await c.audit.run('vps.firewall', `hostinger-firewall/${params.name}`, () => syncFirewall(client, params),
+        ? await fw.syncFirewall(client, params)
+        : await c.audit.run('vps.firewall', `hostinger-firewall/${params.name}`, () => fw.syncFirewall(client, params),
           (x) => ({ result: x.changed ? 'ok' : 'no-change', detail: { added: x.add.length, removed: x.remove.length, activated: x.activate } }));
       emit(r, () => {
         if (!r.changed) return out(`firewall ${r.firewallName}: in sync`);
@@ -366,14 +376,14 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
   // ── dns (Hostinger) ─────────────────────────────────────────────────────────────────────────────
   const dns = program.command('dns').description('Hostinger DNS zone records');
   dns.command('get <domain>').action(async (domain: string, _: unknown, cmd: Command) => {
-    const zone = await (await context(cmd).hostinger()).getDnsZone(domain);
+    const zone = await (await (await context(cmd)).hostinger()).getDnsZone(domain);
     emit(zone, () => out(table(['name', 'type', 'ttl', 'content'], zone.map((r) => [r.name, r.type, r.ttl, r.records.map((x) => x.content).join(' | ')]))));
   });
   dns.command('set').description('replace the records of one name+type')
     .argument('<domain>').argument('<name>').addArgument(new Argument('<type>', 'record type').argParser(dnsType)).argument('<content...>')
     .option('--ttl <seconds>', 'TTL', intIn(60, 86_400), 3600)
     .action(async (domain: string, name: string, type: DnsRecordType, content: string[], o: { ttl: number }, cmd: Command) => {
-      const c = context(cmd);
+      const c = await context(cmd);
       const client = await c.hostinger();
       const record = { name, type, ttl: o.ttl, records: content.map((x) => ({ content: x })) };
       await c.audit.run('dns.set', `${domain}/${name}/${record.type}`, () => client.updateDnsZone(domain, [record], { overwrite: true }),
@@ -383,7 +393,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
 
   deps.extend?.(program, {
     out, err, fail, context,
-    configFile: (cmd) => (cmd.optsWithGlobals() as { config?: string }).config ?? configPath(),
+    configFile: async (cmd) => (cmd.optsWithGlobals() as { config?: string }).config ?? (await load.config()).configPath(),
   });
 
   try {
@@ -392,11 +402,11 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 2;
     }
-    if (e instanceof ConfigError) {
-      err(e.message);
+    if ((e as Error)?.name === 'ConfigError') {
+      err((e as Error).message);
       return 2;
     }
-    const line = describeError(e);
+    const line = await describeError(e);
     if (json) out(JSON.stringify({ error: line }));
     else err(`ziggie: ${line}`);
     return 1;
@@ -405,7 +415,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
 }
 
 /** Any error → one line with what to do next. */
-export function describeError(e: unknown): string {
+export async function describeError(e: unknown): Promise<string> {
+  const [{ HostingerApiError }, { MissingTokenError }, { explainAwsError }] = await Promise.all([load.hostinger(), load.token(), load.errors()]);
   if (e instanceof HostingerApiError) return `${e.message.split('\n')[0]} — ${e.hint}`;
   if (e instanceof MissingTokenError) return e.message;
   const name = (e as { name?: string })?.name;

@@ -28,7 +28,7 @@ describe('stdio: npm run mcp -- --agent NAME, spawned by the SDK client', () => 
   const connect = async (agent: string, token = t.tokens[agent]!): Promise<Client> => {
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [require.resolve('tsx/cli'), path.join(ROOT, 'scripts/mcp.ts'), '--agent', agent, '--config', t.configFile],
+      args: [path.join(ROOT, 'bin/run.mjs'), path.join(ROOT, 'scripts/mcp.mts'), '--agent', agent, '--config', t.configFile],
       cwd: ROOT,
       env: {
         PATH: process.env.PATH!, HOME: t.dir, ZIGGIE_STATE_DIR: t.dir, ZIGGIE_AGENT_TOKEN: token,

@@ -1,0 +1,124 @@
+// Compiles the TypeScript sources once into .build/ (gitignored) so that entry points start on plain JavaScript:
+// `npm ci` runs this (package.json `prepare`), and bin/run.mjs runs it again whenever a source is newer than the
+// build. One file in, one file out (no bundle): each command loads only the modules it imports, and lazy
+// `import()`s stay lazy. `.ts` is CommonJS (package.json "type"), `.mts` is an ES module (top-level await).
+//
+//   node bin/build.mjs            build if stale, print what it did
+//   node bin/build.mjs --force    rebuild everything
+import { transform } from 'esbuild';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const OUT = path.join(ROOT, '.build');
+export const STAMP = path.join(OUT, 'stamp.json');
+
+/** Directories that are never sources. Tests are not built (jest compiles them itself). */
+const SKIP_DIRS = new Set(['node_modules', '.build', '.git', '.cache', '.scratch', 'cdktf.out', 'coverage', 'reports', 'docs', '.terraform']);
+const isSource = (f) => /\.m?ts$/.test(f) && !f.endsWith('.d.ts') && !/\.test\.m?ts$/.test(f);
+/** Data files imported by sources (`import prices from './prices.eu-north-1.json'`) are copied beside the output. */
+const isData = (rel) => rel.includes('/') && rel.endsWith('.json') && !rel.startsWith('test/fixtures/');
+
+/** Every source and data file, relative to ROOT, plus this script (a change here rebuilds too). */
+export function inputs() {
+  const found = ['bin/build.mjs'];
+  const walk = (dir) => {
+    for (const d of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        if (!SKIP_DIRS.has(d.name) && !d.name.startsWith('.')) walk(rel);
+      } else if (isSource(d.name) || isData(rel)) found.push(rel);
+    }
+  };
+  walk('');
+  return found.sort();
+}
+
+/** The output file of a source: `.ts` -> `.js`, `.mts` -> `.mjs`. */
+export const outputOf = (rel) => path.join(OUT, rel.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs'));
+
+/** True when .build/ holds an output for every input of the last build and no input changed since. Cheap: stats. */
+export function fresh(stamp = readStamp()) {
+  if (!stamp || stamp.root !== ROOT) return false;
+  for (const [rel, mtime] of stamp.inputs) {
+    try {
+      if (statSync(path.join(ROOT, rel)).mtimeMs !== mtime) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+export function readStamp() {
+  try {
+    return JSON.parse(readFileSync(STAMP, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomic(file, data) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+async function compile(rel) {
+  const src = path.join(ROOT, rel);
+  const code = readFileSync(src, 'utf8');
+  if (rel.endsWith('.json') || rel.endsWith('.mjs')) return writeAtomic(outputOf(rel), code);
+  const esm = rel.endsWith('.mts');
+  const r = await transform(code, {
+    loader: 'ts',
+    format: esm ? 'esm' : 'cjs',
+    target: 'node20',
+    platform: 'node', // adds the export-names annotation Node reads to import CommonJS from ES modules
+    sourcefile: src,
+    // __dirname/__filename keep naming the source tree, so data files beside the sources are found from .build/
+    define: esm ? undefined : { __dirname: JSON.stringify(path.dirname(src)), __filename: JSON.stringify(src) },
+    logLevel: 'silent',
+  });
+  writeAtomic(outputOf(rel), r.code);
+}
+
+/** Compile every input; outputs of sources that are gone are removed; the stamp is written last. */
+export async function build() {
+  const started = Date.now();
+  const files = inputs().filter((f) => f !== 'bin/build.mjs');
+  const stamped = files.map((rel) => [rel, statSync(path.join(ROOT, rel)).mtimeMs]);
+  try {
+    await Promise.all(files.map(compile));
+  } catch (e) {
+    const first = e?.errors?.[0];
+    const where = first?.location ? `${path.relative(ROOT, first.location.file)}:${first.location.line}: ` : '';
+    throw new Error(`build failed: ${where}${first?.text ?? e?.message ?? e}`);
+  }
+  const wanted = new Set(files.map(outputOf));
+  const prune = (dir) => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const f = path.join(dir, d.name);
+      if (d.isDirectory()) prune(f);
+      else if (/\.(m?js|json)$/.test(d.name) && f !== STAMP && !wanted.has(f)) rmSync(f, { force: true });
+    }
+  };
+  prune(OUT);
+  writeFileSync(path.join(OUT, '.gitignore'), '*\n');
+  stamped.push(['bin/build.mjs', statSync(path.join(ROOT, 'bin/build.mjs')).mtimeMs]);
+  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped }));
+  return { files: files.length, ms: Date.now() - started };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const force = process.argv.includes('--force');
+  if (!force && fresh() && readStamp().inputs.length === inputs().length) {
+    console.log('.build/ is up to date');
+  } else {
+    build().then((r) => console.log(`built ${r.files} files into .build/ in ${r.ms} ms`), (e) => {
+      console.error(e.message);
+      process.exit(1);
+    });
+  }
+}
