@@ -1,20 +1,19 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { $, type ProcessOutput } from 'zx';
 import { GUARDRAIL_EXIT_CODE } from '../stacks/guardrail-validation';
 import { readSynthesized } from '../stacks/synth';
 import type { SynthesizedStack } from '../shared/terraform-json';
 
-const run = promisify(execFile);
+/** Local commands run quietly; their output is returned or becomes the one-line error. */
+const $q = $({ quiet: true, verbose: false });
 
 export async function git(repo: string, args: string[]): Promise<string> {
   try {
-    const { stdout } = await run('git', ['-C', repo, ...args], { maxBuffer: 64 * 1024 * 1024 });
-    return stdout.trim();
+    return (await $q`git -C ${repo} ${args}`).stdout.trim();
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
+    const e = err as ProcessOutput & { message: string };
     throw new Error(`git ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
   }
 }
@@ -36,22 +35,25 @@ export function configFor(checkout: string, repo: string, env: NodeJS.ProcessEnv
 }
 
 /**
- * Synthesize a checkout with ITS OWN code and config: `tsx main.ts` in a child process with CDKTF_OUTDIR set.
- * Base and head may differ in code, so neither may be synthesized with the other's modules.
+ * Synthesize a checkout with ITS OWN code and config: its `main.ts` in a child process with CDKTF_OUTDIR set
+ * (through the checkout's own build launcher when it has one, else tsx). Base and head may differ in code, so
+ * neither may be synthesized with the other's modules.
  */
 export async function synthCheckout(checkout: string, outdir: string, config?: string): Promise<SynthesizedStack[]> {
+  const launcher = path.join(checkout, 'bin/run.mjs');
   const tsx = path.join(checkout, 'node_modules/.bin/tsx');
-  const [cmd, args] = existsSync(tsx) ? [tsx, ['main.ts']] : ['npx', ['--no-install', 'tsx', 'main.ts']];
+  const cmd = existsSync(launcher) ? [process.execPath, launcher, 'main.ts']
+    : existsSync(tsx) ? [tsx, 'main.ts'] : ['npx', '--no-install', 'tsx', 'main.ts'];
   const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: '1' };
   if (config) env.ZIGGIE_CONFIG = config;
   else delete env.ZIGGIE_CONFIG;
   rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
   try {
-    await run(cmd, args, { cwd: checkout, env, maxBuffer: 64 * 1024 * 1024 });
+    await $q({ cwd: checkout, env })`${cmd}`;
   } catch (err) {
-    const e = err as { code?: number; stderr?: string; stdout?: string; message: string };
+    const e = err as ProcessOutput & { message: string };
     // A guardrail refusal still wrote every stack: the review reports the findings itself (new vs fixed).
-    if (e.code !== GUARDRAIL_EXIT_CODE) throw new Error(`synth failed in ${checkout}:\n${(e.stderr || e.stdout || e.message).trim()}`);
+    if (e.exitCode !== GUARDRAIL_EXIT_CODE) throw new Error(`synth failed in ${checkout}:\n${(e.stderr || e.stdout || e.message).trim()}`);
   }
   return readSynthesized(outdir);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 jest.setTimeout(60_000);
 const REPO = path.resolve(__dirname, '../../..');
-const review = (...args: string[]) => spawnSync(path.join(REPO, 'node_modules/.bin/tsx'), ['scripts/review.ts', ...args], { cwd: REPO, encoding: 'utf8' });
+const review = (...args: string[]) => spawnSync(process.execPath, ['bin/run.mjs', 'scripts/review.mts', ...args], { cwd: REPO, encoding: 'utf8' });
 
 describe('npm run review (CLI)', () => {
   test('a real plan alone: JSON on stdout, exit 0 under --fail-on new-guardrail, 1 under any-risk', () => {
