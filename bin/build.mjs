@@ -5,7 +5,6 @@
 //
 //   node bin/build.mjs            build if stale, print what it did
 //   node bin/build.mjs --force    rebuild everything
-import { transform } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +65,7 @@ function writeAtomic(file, data) {
   renameSync(tmp, file);
 }
 
-async function compile(rel) {
+async function compile(rel, transform) {
   const src = path.join(ROOT, rel);
   const code = readFileSync(src, 'utf8');
   if (rel.endsWith('.json') || rel.endsWith('.mjs')) return writeAtomic(outputOf(rel), code);
@@ -89,8 +88,9 @@ export async function build() {
   const started = Date.now();
   const files = inputs().filter((f) => f !== 'bin/build.mjs');
   const stamped = files.map((rel) => [rel, statSync(path.join(ROOT, rel)).mtimeMs]);
+  const { transform } = await import('esbuild'); // only when building: starting an entry point never loads it
   try {
-    await Promise.all(files.map(compile));
+    await Promise.all(files.map((rel) => compile(rel, transform)));
   } catch (e) {
     const first = e?.errors?.[0];
     const where = first?.location ? `${path.relative(ROOT, first.location.file)}:${first.location.line}: ` : '';

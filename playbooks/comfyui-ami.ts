@@ -11,23 +11,20 @@
  *   - the job worker (comfyui-worker.service): SQS jobs in, ComfyUI, results to S3; hands its job back to the
  *     queue on a Spot interruption notice or a shutdown.
  *
- * `npm run bake-ami` runs it on a builder instance (scripts/bake-ami.ts). Run it by hand against any host:
+ * `npm run bake-ami` runs it on a builder instance (ami/cli.ts). Run it by hand against any host:
  *
- *   npx tsx playbooks/comfyui-ami.ts -i inventory.yaml [--allow-cpu] [--no-cloudwatch-agent] [--check] [--diff]
+ *   node bin/run.mjs scripts/comfyui-ami.mts -i inventory.yaml [--allow-cpu] [--no-cloudwatch-agent] [--check] [--diff]
  *
  * Values come from the config (ZIGGIE_CONFIG or --config); inventory vars and -e override them (snake_case, see
- * ComfyAmiVars). The module is CommonJS (package.json "type"), where top-level await is not available, so the
- * entry point is the `require.main === module` block at the end.
+ * ComfyAmiVars).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { loadConfigOrExit } from '../config/cli';
-import { configPath } from '../config/load';
 import { comfyuiSchema, type ZiggieConfig } from '../config/schema';
 import { ziggieNames } from '../shared/names';
-import { main } from '../provision/cli';
+import { parseCli, type CliOptions } from '../provision/cli';
 import { block, definePlaybook, type Playbook, type TaskList } from '../provision/playbook';
 import { apt } from '../provision/tasks/apt';
 import { command, shell } from '../provision/tasks/command';
@@ -277,41 +274,27 @@ export function playbookHash(): string {
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Entry point: the engine's CLI (--inventory, --check, --diff, --limit, --tags, -e ...) plus three flags.
+// Command line (scripts/comfyui-ami.mts): the engine's options (--inventory, --check, --diff, --limit, --tags, -e
+// ...) plus three of its own.
 // ------------------------------------------------------------------------------------------------------------
 
-/** Takes --config FILE, --allow-cpu and --no-cloudwatch-agent out of argv; the rest goes to the engine's CLI. */
-export function splitArgs(argv: string[]): { configFile?: string; allowCpu: boolean; cloudwatchAgent: boolean; rest: string[] } {
-  const rest: string[] = [];
-  let configFile: string | undefined;
-  let allowCpu = false;
-  let cloudwatchAgent = true;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--allow-cpu') allowCpu = true;
-    else if (a === '--no-cloudwatch-agent') cloudwatchAgent = false;
-    else if (a === '--config') configFile = argv[++i];
-    else if (a.startsWith('--config=')) configFile = a.slice('--config='.length);
-    else rest.push(a);
-  }
-  return { configFile, allowCpu, cloudwatchAgent, rest };
+export interface ComfyAmiCli {
+  options: CliOptions;
+  configFile?: string;
+  allowCpu: boolean;
+  cloudwatchAgent: boolean;
 }
 
-if (require.main === module) {
-  void (async () => {
-    const args = splitArgs(process.argv.slice(2));
-    const config = loadConfigOrExit(args.configFile ?? configPath());
-    const defaults: Partial<ComfyAmiVars> = {
-      ...varsFromConfig(config),
-      allow_cpu: args.allowCpu,
-      install_cloudwatch_agent: args.cloudwatchAgent,
-    };
-    await main(comfyuiAmiPlaybook(defaults), [process.argv[0]!, process.argv[1]!, ...args.rest], {
-      name: 'comfyui-ami',
-      description:
-        'Install ComfyUI, the CloudWatch agent and the idle watchdog on an Ubuntu GPU host.\n' +
-        'Also: --config FILE (default $ZIGGIE_CONFIG or the example), --allow-cpu (no NVIDIA driver: ComfyUI runs with --cpu), ' +
-        '--no-cloudwatch-agent (write its config, do not install it). Tags: comfyui, models, cloudwatch, watchdog, worker.',
-    });
-  })();
+/** Parse argv (process.argv shape); throws like parseCli (after --help: exitCode 0; bad input: ProvisionInputError). */
+export function parseComfyAmiCli(argv: string[]): ComfyAmiCli {
+  const options = parseCli(argv, {
+    name: 'comfyui-ami',
+    description: 'Install ComfyUI, the CloudWatch agent and the idle watchdog on an Ubuntu GPU host. Tags: comfyui, models, cloudwatch, watchdog, worker.',
+    options: (p) => p
+      .option('--config <file>', 'config file (default: $ZIGGIE_CONFIG or config/ziggie.example.yaml)')
+      .option('--allow-cpu', 'no NVIDIA driver: ComfyUI runs with --cpu', false)
+      .option('--no-cloudwatch-agent', 'write the CloudWatch agent\'s config, do not install it'),
+  });
+  const o = options.all as { config?: string; allowCpu: boolean; cloudwatchAgent: boolean };
+  return { options, configFile: o.config, allowCpu: o.allowCpu, cloudwatchAgent: o.cloudwatchAgent };
 }

@@ -4,10 +4,12 @@
  *   // playbooks/site.ts
  *   import { definePlaybook, main } from './';
  *   const site = definePlaybook({ name: 'site', tasks: () => [...] });
- *   main(site);     // parses --inventory --check --diff --limit --tags --skip-tags --forks ... and runs it
+ *   await main(site);     // parses --inventory --check --diff --limit --tags --skip-tags --forks ... and runs it
  *
  * Exit codes: 0 ok, 1 a host failed, 2 bad input (inventory, options, playbook), 4 a host was unreachable.
  */
+import { InvalidArgumentError, type Command } from 'commander';
+import { cliProgram } from '../shared/cli';
 import { ProvisionInputError } from './errors';
 import { parseExtraVar } from './extra-vars';
 import { loadInventory, selectHosts, type Inventory } from './inventory';
@@ -31,19 +33,25 @@ export interface CliOptions {
   extraVars: Record<string, unknown>;
   listHosts: boolean;
   listTasks: boolean;
+  /** Every parsed option, including those a script added with `meta.options` (camelCase keys). */
+  all: Record<string, unknown>;
+}
+
+export interface CliMeta {
+  name?: string;
+  description?: string;
+  /** Options of the script itself, added beside the playbook options (shown in --help). */
+  options?: (program: Command) => void;
 }
 
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-export function parseCli(argv: string[], meta: { name?: string; description?: string } = {}): CliOptions {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { Command, InvalidArgumentError } = require('commander') as typeof import('commander');
+export function parseCli(argv: string[], meta: CliMeta = {}): CliOptions {
   const int = (v: string): number => {
     if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
     return Number(v);
   };
-  const program = new Command(meta.name ?? 'playbook')
-    .description(meta.description ?? 'Run a provisioning playbook over SSH')
+  const program = cliProgram(meta.name ?? 'playbook', meta.description ?? 'Run a provisioning playbook over SSH')
     .option('-i, --inventory <file>', 'inventory YAML (Ansible shape); default $PROVISION_INVENTORY')
     .option('-C, --check', 'dry run: read and decide, change nothing', false)
     .option('-D, --diff', 'show before/after of what changes (secrets redacted)', false)
@@ -55,10 +63,8 @@ export function parseCli(argv: string[], meta: { name?: string; description?: st
     .option('--report <file>', 'write a JSON report (secrets redacted)')
     .option('-e, --extra-vars <vars>', 'key=value, JSON, or @file.yaml (repeatable; overrides inventory vars)', parseExtraVar)
     .option('--list-hosts', 'print the hosts that would run and exit', false)
-    .option('--list-tasks', 'print the tasks per host and exit', false)
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .option('--list-tasks', 'print the tasks per host and exit', false);
+  meta.options?.(program);
   try {
     program.parse(argv, { from: 'node' });
   } catch (e) {
@@ -83,6 +89,7 @@ export function parseCli(argv: string[], meta: { name?: string; description?: st
     extraVars: (o.extraVars as Record<string, unknown> | undefined) ?? {},
     listHosts: !!o.listHosts,
     listTasks: !!o.listTasks,
+    all: o,
   };
 }
 
@@ -97,12 +104,35 @@ export interface RunCliExtras {
 }
 
 /** Parse argv, run the playbook(s) in order, write the report; returns the exit code (never throws). */
-export async function runCli(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<number> {
+export async function runPlaybookCli(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<number> {
   const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
+  let o: CliOptions;
   try {
     trace('cli start');
-    const o = parseCli(argv, { name: extras.name ?? pbs[0]?.name, description: extras.description });
+    o = parseCli(argv, { name: extras.name ?? pbs[0]?.name, description: extras.description });
     trace('args parsed');
+  } catch (e) {
+    return cliErrorCode(e);
+  }
+  return runParsed(pbs, o, extras);
+}
+
+/** Exit code for an error of parsing or running: 0 after --help, 2 bad input (one line), 1 anything else. */
+export function cliErrorCode(e: unknown): number {
+  const err = e as Error & { exitCode?: number; quiet?: boolean };
+  if (err.exitCode === 0) return 0;
+  if (err instanceof ProvisionInputError) {
+    if (!(err as { quiet?: boolean }).quiet) process.stderr.write(`error: ${redact(err.message)}\n`);
+    return 2;
+  }
+  process.stderr.write(`error: ${redact(err.stack ?? err.message)}\n`);
+  return 1;
+}
+
+/** Run the playbook(s) with options already parsed (parseCli); returns the exit code (never throws). */
+export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: CliOptions, extras: RunCliExtras = {}): Promise<number> {
+  const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
+  try {
     const inv = extras.inventory ?? loadInventory(o.inventory);
     trace('inventory loaded');
     if (o.listHosts || o.listTasks) {
@@ -141,20 +171,13 @@ export async function runCli(playbooks: Playbook<any> | Playbook<any>[], argv: s
     if (o.report) writeReport(o.report, reports.length === 1 ? reports[0]! : reports);
     return exitCodeOf(reports);
   } catch (e) {
-    const err = e as Error & { exitCode?: number; quiet?: boolean };
-    if (err.exitCode === 0) return 0;
-    if (err instanceof ProvisionInputError) {
-      if (!(err as { quiet?: boolean }).quiet) process.stderr.write(`error: ${redact(err.message)}\n`);
-      return 2;
-    }
-    process.stderr.write(`error: ${redact(err.stack ?? err.message)}\n`);
-    return 1;
+    return cliErrorCode(e);
   }
 }
 
 /** For playbook scripts: run and set the process exit code. */
 export async function main(playbooks: Playbook<any> | Playbook<any>[], argv: string[] = process.argv, extras: RunCliExtras = {}): Promise<void> {
-  const code = await runCli(playbooks, argv, extras);
+  const code = await runPlaybookCli(playbooks, argv, extras);
   process.exitCode = code;
   // exit as soon as output is flushed: nothing else is left to do, and closing sockets may linger a little
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

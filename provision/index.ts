@@ -3,7 +3,7 @@
  * hosts. See docs/provision.md.
  */
 export { definePlaybook, block, type Playbook, type PlaybookDef, type TaskList } from './playbook';
-export { main, runCli, parseCli, type CliOptions } from './cli';
+export { main, runPlaybookCli, runParsed, parseCli, type CliOptions } from './cli';
 export { runPlaybook, tagSelected, type RunOptions, type RunReport, type HostReport, type TaskReport } from './runner';
 export { loadInventory, parseInventory, selectHosts, type Inventory, type InventoryHost, type SshSettings } from './inventory';
 export { SshConnection, run, wrapCommand, type Remote, type ExecOptions, type ExecResult, type ConnectionOptions } from './connection';

@@ -1,17 +1,19 @@
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { $, type ProcessOutput } from 'zx';
+import type { ProcessOutput, Shell } from 'zx';
 import { GUARDRAIL_EXIT_CODE } from '../stacks/guardrail-validation';
 import { readSynthesized } from '../stacks/synth';
 import type { SynthesizedStack } from '../shared/terraform-json';
 
-/** Local commands run quietly; their output is returned or becomes the one-line error. */
-const $q = $({ quiet: true, verbose: false });
+/** zx's `$` for local commands, quiet: their output is returned or becomes the one-line error (zx is ESM: loaded once, lazily). */
+let shell: Promise<Shell> | undefined;
+const $q = (): Promise<Shell> => (shell ??= import('zx').then(({ $ }) => $({ quiet: true, verbose: false })));
 
 export async function git(repo: string, args: string[]): Promise<string> {
   try {
-    return (await $q`git -C ${repo} ${args}`).stdout.trim();
+    const $ = await $q();
+    return (await $`git -C ${repo} ${args}`).stdout.trim();
   } catch (err) {
     const e = err as ProcessOutput & { message: string };
     throw new Error(`git ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
@@ -49,7 +51,8 @@ export async function synthCheckout(checkout: string, outdir: string, config?: s
   else delete env.ZIGGIE_CONFIG;
   rmSync(path.join(outdir, 'stacks'), { recursive: true, force: true });
   try {
-    await $q({ cwd: checkout, env })`${cmd}`;
+    const $ = await $q();
+    await $({ cwd: checkout, env })`${cmd}`;
   } catch (err) {
     const e = err as ProcessOutput & { message: string };
     // A guardrail refusal still wrote every stack: the review reports the findings itself (new vs fixed).

@@ -315,7 +315,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     });
   audit.command('flush').description('send records waiting in the local spool to CloudWatch')
     .action(async (_: unknown, cmd: Command) => {
-      const r = (await context(cmd)).audit.flushPending();
+      const r = await (await context(cmd)).audit.flushPending();
       emit(r, () => out(`sent ${r.sent}, still waiting ${r.remaining}${r.rejected ? `, ${r.rejected} too old for CloudWatch (kept in audit-rejected.jsonl)` : ''}`));
       if (r.remaining) fail();
     });

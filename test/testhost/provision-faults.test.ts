@@ -250,7 +250,7 @@ describeTier('testhost', reason, () => {
     writeFileSync(inv, inventoryYaml([host]).replace('all:\n', `all:\n  vars:\n    canary: !secret ${canary}\n`));
     const report = join(dir, 'report.json');
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [join(ROOT, 'provision/run.cjs'), join(ROOT, 'test/testhost/provision/canary-playbook.ts'), '-i', inv, ...args], { encoding: 'utf8', cwd: ROOT });
+      spawnSync(process.execPath, [join(ROOT, 'bin/run.mjs'), join(ROOT, 'test/testhost/provision/canary-playbook.mts'), '-i', inv, ...args], { encoding: 'utf8', cwd: ROOT });
     const runs = [cli('--check', '--diff', '--report', report), cli('--diff', '--report', report), cli('--diff', '-e', 'fail_at_end=yes', '--report', report)];
     expect(runs.map((r) => r.status)).toEqual([0, 0, 1]);
     expect(runs[0]!.stdout).toContain('+TOKEN=***');

@@ -49,8 +49,8 @@ describeTier('testhost', reason, () => {
   async function provision(...args: string[]): Promise<RunResult> {
     const t0 = Date.now();
     const report = path.join(dir, `report-${outputs.length}.json`);
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'scripts/provision-vps.ts'),
-      '--inventory', path.join(dir, 'inventory.yaml'), '--report', report, ...args], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.mjs'), path.join(ROOT, 'scripts/provision-vps.mts'),
+      '--inventory', path.join(dir, 'inventory.yaml'), '--report', report, '--yes', ...args], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1',

@@ -529,7 +529,7 @@ describe('helpers', () => {
 
 describe('npm run bake-ami (the CLI)', () => {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { runBakeCli, newRunId } = require('../../../scripts/bake-ami') as typeof import('../../../scripts/bake-ami');
+  const { runBakeCli, newRunId } = require('../../../ami/cli') as typeof import('../../../ami/cli');
   const { EventEmitter } = require('node:events') as typeof import('node:events');
 
   function cli(w: World, args: string[], extra: Partial<BakeDeps> = {}) {

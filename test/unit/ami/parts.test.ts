@@ -10,7 +10,7 @@ import { builderInventory, writeKeyFile } from '../../../ami/remote';
 import { InterruptedError, WaitTimeoutError, poll, raceInterrupt, realSleep } from '../../../ami/wait';
 import { GPU_UTILIZATION_METRIC } from '../../../shared/gpu-signals';
 import {
-  comfyAmiVarsSchema, comfyuiAmiPlaybook, comfyuiTasks, playbookHash, sealPlaybook, splitArgs, varsFromConfig,
+  comfyAmiVarsSchema, comfyuiAmiPlaybook, comfyuiTasks, parseComfyAmiCli, playbookHash, sealPlaybook, varsFromConfig,
 } from '../../../playbooks/comfyui-ami';
 import { cloudwatchAgentConfig, comfyuiUnit, torchPipArgs, watchdogService, watchdogTimer } from '../../../playbooks/comfyui/render';
 import { flattenTasks } from '../../../provision/playbook';
@@ -208,10 +208,12 @@ describe('the playbook and what it renders', () => {
     expect(t).toHaveLength(1);
   });
 
-  test('the entry point takes its three flags out of argv and leaves the rest to the engine', () => {
-    expect(splitArgs(['-i', 'inv.yaml', '--allow-cpu', '--config', 'c.yaml', '--check', '--no-cloudwatch-agent', '-e', 'x=1']))
-      .toEqual({ configFile: 'c.yaml', allowCpu: true, cloudwatchAgent: false, rest: ['-i', 'inv.yaml', '--check', '-e', 'x=1'] });
-    expect(splitArgs(['--config=a.yaml']).configFile).toBe('a.yaml');
+  test('the entry point parses its three flags beside the engine\'s options', () => {
+    const argv = (...a: string[]) => ['node', 'comfyui-ami', ...a];
+    const c = parseComfyAmiCli(argv('-i', 'inv.yaml', '--allow-cpu', '--config', 'c.yaml', '--check', '--no-cloudwatch-agent', '-e', 'x=1'));
+    expect(c).toMatchObject({ configFile: 'c.yaml', allowCpu: true, cloudwatchAgent: false });
+    expect(c.options).toMatchObject({ inventory: 'inv.yaml', check: true, extraVars: { x: '1' } });
+    expect(parseComfyAmiCli(argv('-i', 'x', '--config=a.yaml'))).toMatchObject({ configFile: 'a.yaml', allowCpu: false, cloudwatchAgent: true });
   });
 
   test('the playbook hash covers the sources only and is stable', () => {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCli, runCli } from '../../../provision/cli';
+import { parseCli, runPlaybookCli } from '../../../provision/cli';
 import { definePlaybook } from '../../../provision/playbook';
 import { defineTask } from '../../../provision/task';
 import { MemoryOutput } from '../../../provision/output';
@@ -41,11 +41,11 @@ describe('cli', () => {
     const err: string[] = [];
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
     try {
-      expect(await runCli(pb, argv('-i', '/nonexistent.yml'))).toBe(2);
-      expect(await runCli(pb, argv('-i', 'x', '-f', 'zero'))).toBe(2);
-      expect(await runCli(pb, argv('-i', 'x', '-e', 'novalue'))).toBe(2);
+      expect(await runPlaybookCli(pb, argv('-i', '/nonexistent.yml'))).toBe(2);
+      expect(await runPlaybookCli(pb, argv('-i', 'x', '-f', 'zero'))).toBe(2);
+      expect(await runPlaybookCli(pb, argv('-i', 'x', '-e', 'novalue'))).toBe(2);
       delete process.env.PROVISION_INVENTORY;
-      expect(await runCli(pb, argv())).toBe(2);
+      expect(await runPlaybookCli(pb, argv())).toBe(2);
     } finally {
       spy.mockRestore();
     }
@@ -69,11 +69,11 @@ describe('cli', () => {
         }),
       ],
     });
-    const code = await runCli(pb, argv('-i', inv, '--report', join(d, 'out', 'r.json')), { output: new MemoryOutput(), runOptions: { connect: async (h) => new LocalRemote(h.name) } });
+    const code = await runPlaybookCli(pb, argv('-i', inv, '--report', join(d, 'out', 'r.json')), { output: new MemoryOutput(), runOptions: { connect: async (h) => new LocalRemote(h.name) } });
     expect(code).toBe(1);
     const rep = JSON.parse(require('node:fs').readFileSync(join(d, 'out', 'r.json'), 'utf8'));
     expect(rep.hosts.map((h: { name: string; status: string }) => `${h.name}:${h.status}`)).toEqual(['a:ok', 'b:failed']);
-    const ok = await runCli(pb, argv('-i', inv, '--limit', 'a'), { output: new MemoryOutput(), runOptions: { connect: async (h) => new LocalRemote(h.name) } });
+    const ok = await runPlaybookCli(pb, argv('-i', inv, '--limit', 'a'), { output: new MemoryOutput(), runOptions: { connect: async (h) => new LocalRemote(h.name) } });
     expect(ok).toBe(0);
   });
 });

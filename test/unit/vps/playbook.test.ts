@@ -6,7 +6,7 @@ import { parseDotenv, planMigration } from '../../../playbooks/hostinger-vps/tas
 import { flattenTasks } from '../../../provision/playbook';
 import { redact, secret } from '../../../provision/secret';
 import { UnreachableError } from '../../../provision/errors';
-import { provisionVps } from '../../../scripts/provision-vps';
+import { provisionVps } from '../../../scripts/lib/provision-vps';
 
 const config = loadConfig(EXAMPLE_CONFIG);
 const ROOT = path.resolve(__dirname, '../../..');
@@ -103,7 +103,7 @@ describe('provision:vps CLI', () => {
 
   test('--snapshot-first asks for the snapshot before connecting anywhere', async () => {
     const order: string[] = [];
-    const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--snapshot-first'], {
+    const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--snapshot-first', '--yes'], {
       config, stderr: err,
       snapshot: async () => (order.push('snapshot'), 'snapshot of VPS 100001 taken'),
       cli: { runOptions: { connect: async (h) => (order.push('connect'), unreachable.connect(h)) }, output: silent() },
@@ -115,7 +115,7 @@ describe('provision:vps CLI', () => {
 
   test('no snapshot, no change: a failed snapshot stops before any host is touched', async () => {
     let connected = false;
-    const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--snapshot-first'], {
+    const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--snapshot-first', '--yes'], {
       config, stderr: err,
       snapshot: async () => { throw new Error('Hostinger API: 503'); },
       cli: { runOptions: { connect: async (h) => ((connected = true), unreachable.connect(h)) }, output: silent() },
@@ -123,6 +123,40 @@ describe('provision:vps CLI', () => {
     expect(code).toBe(1);
     expect(connected).toBe(false);
     expect(stderr).toContain('error: --snapshot-first: Hostinger API: 503; nothing was changed');
+  });
+
+  test('a run that can change the hosts asks first; no answer, or no terminal without --yes, changes nothing (exit 2)', async () => {
+    let connected = false;
+    const cli = { runOptions: { connect: async (h: { name: string }) => ((connected = true), unreachable.connect(h)) }, output: silent() };
+    const asked: string[] = [];
+    const no = await provisionVps(['node', 'provision-vps', '--inventory', inventory], {
+      config, stderr: err, cli, confirm: async (q) => (asked.push(q), false),
+    });
+    expect(no).toBe(2);
+    expect(asked[0]).toMatch(/^provision:vps will change vps-unit \(\S+@\S+:\d+\)\. Go on\? \[y\/N\] $/);
+    expect(stderr).toContain('not confirmed: nothing was changed');
+    expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory], { config, stderr: err, cli })).toBe(2);
+    expect(stderr).toContain('confirm with --yes (no terminal to ask on)');
+    expect(connected).toBe(false);
+    expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory], { config, stderr: err, cli, confirm: async () => true })).toBe(4);
+    expect(connected).toBe(true);
+  });
+
+  test('--help and --version do nothing else; an unknown flag is one line, exit 2', async () => {
+    const out: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const errs: string[] = [];
+    const spyErr = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (errs.push(String(s)), true));
+    try {
+      expect(await provisionVps(['node', 'provision-vps', '--help'], { stderr: err })).toBe(0);
+      expect(out.join('')).toMatch(/--snapshot-first[\s\S]*-y, --yes/);
+      expect(await provisionVps(['node', 'provision-vps', '--version'], { stderr: err })).toBe(0);
+      expect(await provisionVps(['node', 'provision-vps', '--bogus'], { stderr: err })).toBe(2);
+    } finally {
+      spy.mockRestore();
+      spyErr.mockRestore();
+    }
+    expect(errs.join('')).toBe("error: unknown option '--bogus'\n");
   });
 
   test('--check skips the snapshot (nothing will change)', async () => {
@@ -171,7 +205,7 @@ describe('provision:vps CLI', () => {
     const errs: string[] = [];
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (errs.push(String(s)), true));
     try {
-      const code = await provisionVps(['node', 'provision-vps', '--inventory', path.join(ROOT, 'test/fixtures/vps/unit-inventory-bad.yaml')], {
+      const code = await provisionVps(['node', 'provision-vps', '--inventory', path.join(ROOT, 'test/fixtures/vps/unit-inventory-bad.yaml'), '--yes'], {
         config, stderr: err, cli: { runOptions: { connect: async (h) => ((connected = true), unreachable.connect(h)) }, output: silent() },
       });
       expect(code).toBe(2);

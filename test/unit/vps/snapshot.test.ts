@@ -13,7 +13,7 @@ import { EXAMPLE_CONFIG, loadConfig } from '../../../config/load';
 import { AuditLog } from '../../../ops/audit/audit';
 import { awsClients } from '../../../ops/aws/clients';
 import { opsContext } from '../../../ops/context';
-import { hostingerSnapshot } from '../../../scripts/provision-vps';
+import { hostingerSnapshot } from '../../../scripts/lib/provision-vps';
 import { FakeHostinger, reply } from '../ops/hostinger-server';
 
 const config = loadConfig(EXAMPLE_CONFIG);

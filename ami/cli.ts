@@ -1,5 +1,5 @@
 /**
- * `npm run bake-ami`: bake the ComfyUI AMI and publish its id (see docs/bake-ami.md).
+ * `npm run bake-ami` (scripts/bake-ami.mts): bake the ComfyUI AMI and publish its id (see docs/bake-ami.md).
  *
  *   npm run bake-ami -- [--my-ip 203.0.113.7] [--subnet-id subnet-…] [--base-ami ami-…] [--on-demand|--spot]
  *                       [--keep-on-failure] [--trust-new-host-key] [--allow-cpu] [--config file]
@@ -9,20 +9,9 @@
  * 3 baked and published but cleanup left something (run --sweep); 130 interrupted (cleaned up).
  */
 import { randomBytes } from 'node:crypto';
-import { Command, Option } from 'commander';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
-import { ConfigError, configPath, loadConfig } from '../config/load';
-import { awsClient, awsClientConfig } from '../ops/aws/clients';
-import { explainAwsError } from '../ops/aws/errors';
-import { playbookHash } from '../playbooks/comfyui-ami';
-import { BakeError, BakeInputError, bakeAmi, sshCidr, sweep, type BakeDeps } from '../ami/bake';
-import { formatMs } from '../ami/progress';
-import { checkIp, remoteDeps, writeKeyFile } from '../ami/remote';
-import { realSleep } from '../ami/wait';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+import { Option } from 'commander';
+import { cliProgram, runProgram, usageError } from '../shared/cli';
+import type { BakeDeps } from './bake';
 
 export interface CliIo {
   out: (line: string) => void;
@@ -38,8 +27,9 @@ export function newRunId(now = new Date()): string {
 }
 
 export async function runBakeCli(argv: string[], io: CliIo, override: Partial<BakeDeps> = {}): Promise<number> {
-  const program = new Command('bake-ami')
-    .description('Bake the ComfyUI AMI on a temporary builder and publish its id to SSM; --sweep removes what crashed runs left')
+  let code = 0;
+  const program = cliProgram('bake-ami', 'Bake the ComfyUI AMI on a temporary builder and publish its id to SSM; --sweep removes what crashed runs left',
+    { out: (s) => io.out(s.replace(/\n$/, '')), err: (s) => io.err(s.replace(/\n$/, '')) })
     .option('--config <file>', 'config file (default: $ZIGGIE_CONFIG or config/ziggie.example.yaml)')
     .option('--my-ip <ipv4>', 'the address admitted to SSH (default: ask https://checkip.amazonaws.com)')
     .option('--subnet-id <id>', "the builder's subnet (default: the network stack's public subnet, found by its tags)")
@@ -51,32 +41,38 @@ export async function runBakeCli(argv: string[], io: CliIo, override: Partial<Ba
     .option('--allow-cpu', 'the builder has no NVIDIA driver (a CPU smoke bake; ComfyUI runs with --cpu)', false)
     .option('--sweep', 'remove builders, keys, groups and unpublished images left by crashed runs', false)
     .option('--dry-run', 'with --sweep: list, remove nothing', false)
-    .allowExcessArguments(false)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 2;
-  }
-  const o = program.opts<{
-    config?: string; myIp?: string; subnetId?: string; baseAmi?: string; spot?: boolean; onDemand?: boolean;
-    keepOnFailure: boolean; trustNewHostKey: boolean; allowCpu: boolean; sweep: boolean; dryRun: boolean;
-  }>();
-  if (o.dryRun && !o.sweep) {
-    io.err('bake-ami: --dry-run goes with --sweep');
-    return 2;
-  }
-  // every flag's value is checked here, before the config is read or AWS is called
-  try {
-    if (o.myIp) sshCidr(o.myIp, '--my-ip');
-    if (o.subnetId && !/^subnet-[0-9a-f]{8,17}$/.test(o.subnetId)) throw new BakeInputError(`--subnet-id: ${JSON.stringify(o.subnetId)} is not a subnet id such as subnet-0123456789abcdef0`);
-    if (o.baseAmi && !/^ami-[0-9a-f]{8,17}$/.test(o.baseAmi)) throw new BakeInputError(`--base-ami: ${JSON.stringify(o.baseAmi)} is not an AMI id such as ami-0123456789abcdef0`);
-  } catch (e) {
-    io.err(`bake-ami: ${(e as Error).message}`);
-    return 2;
-  }
+    .action(async (o: BakeOptions) => {
+      if (o.dryRun && !o.sweep) usageError(program, '--dry-run goes with --sweep');
+      // every flag's value is checked here, before the config is read or AWS is called
+      const { BakeInputError, sshCidr } = await import('./bake.js');
+      try {
+        if (o.myIp) sshCidr(o.myIp, '--my-ip');
+        if (o.subnetId && !/^subnet-[0-9a-f]{8,17}$/.test(o.subnetId)) throw new BakeInputError(`--subnet-id: ${JSON.stringify(o.subnetId)} is not a subnet id such as subnet-0123456789abcdef0`);
+        if (o.baseAmi && !/^ami-[0-9a-f]{8,17}$/.test(o.baseAmi)) throw new BakeInputError(`--base-ami: ${JSON.stringify(o.baseAmi)} is not an AMI id such as ami-0123456789abcdef0`);
+      } catch (e) {
+        io.err(`bake-ami: ${(e as Error).message}`);
+        code = 2;
+        return;
+      }
+      code = await bake(o, io, override);
+    });
+  const usage = await runProgram(program, argv, 'user');
+  return usage || code;
+}
+
+interface BakeOptions {
+  config?: string; myIp?: string; subnetId?: string; baseAmi?: string; spot?: boolean; onDemand?: boolean;
+  keepOnFailure: boolean; trustNewHostKey: boolean; allowCpu: boolean; sweep: boolean; dryRun: boolean;
+}
+
+async function bake(o: BakeOptions, io: CliIo, override: Partial<BakeDeps>): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [{ EC2Client }, { SSMClient }, { STSClient }, { ConfigError, configPath, loadConfig }, { awsClient, awsClientConfig }, { explainAwsError },
+    { playbookHash }, { BakeError, BakeInputError, bakeAmi, sweep }, { formatMs }, { checkIp, remoteDeps, writeKeyFile }, { realSleep }] = await Promise.all([
+    import('@aws-sdk/client-ec2'), import('@aws-sdk/client-ssm'), import('@aws-sdk/client-sts'), import('../config/load.js'),
+    import('../ops/aws/clients.js'), import('../ops/aws/errors.js'), import('../playbooks/comfyui-ami.js'), import('./bake.js'),
+    import('./progress.js'), import('./remote.js'), import('./wait.js'),
+  ]);
 
   let config;
   try {
@@ -171,17 +167,4 @@ export async function runBakeCli(argv: string[], io: CliIo, override: Partial<Ba
     signals.removeListener('SIGINT', onInt);
     signals.removeListener('SIGTERM', onTerm);
   }
-}
-
-if (require.main === module) {
-  runBakeCli(process.argv.slice(2), {
-    out: (l) => process.stdout.write(l + '\n'),
-    err: (l) => process.stderr.write(l + '\n'),
-  }).then((code) => {
-    // ssh2 sockets or SDK keep-alive agents must not hold the process open after the answer is known
-    process.exit(code);
-  }, (e: unknown) => {
-    process.stderr.write(`bake-ami: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(1);
-  });
 }

@@ -1,9 +1,9 @@
 /**
  * The benchmark playbook: the same 10 tasks as bench/ansible/playbook.yml (2 directories, 5 files with
  * content, a line in a file, a user, an apt package). Run directly:
- *   node_modules/.bin/tsx bench/playbook.ts -i inventory.yml [--check] [--diff] ...
+ *   node bin/run.mjs bench/playbook.mts -i inventory.yml [--check] [--diff] ...
  */
-import { apt, copy, directory, definePlaybook, lineInFile, main, user } from '../provision';
+import { apt, copy, directory, definePlaybook, lineInFile, main, user } from '../provision/index.js';
 
 export const FILES = [1, 2, 3, 4, 5].map((i) => ({
   dest: `/srv/bench/conf/file${i}.conf`,
@@ -22,4 +22,4 @@ export const benchPlaybook = definePlaybook({
   ],
 });
 
-if (require.main === module) void main(benchPlaybook);
+await main(benchPlaybook);

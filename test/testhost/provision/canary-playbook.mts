@@ -2,7 +2,7 @@
  * A playbook that puts a canary secret everywhere a secret can go (inventory var, file content, template,
  * command stdin and env, compose .env, an error message), for the "no secret in any output" test.
  */
-import { command, compose, copy, definePlaybook, defineTask, main, reveal, secret, shell, template, type Secret } from '../../../provision';
+import { command, compose, copy, definePlaybook, defineTask, main, reveal, secret, shell, template, type Secret } from '../../../provision/index.js';
 
 export const canaryPlaybook = definePlaybook<{ canary: Secret; fail_at_end?: string }>({
   name: 'canary',
@@ -26,4 +26,4 @@ export const canaryPlaybook = definePlaybook<{ canary: Secret; fail_at_end?: str
   },
 });
 
-if (require.main === module) void main(canaryPlaybook);
+await main(canaryPlaybook);
