@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ProcessOutput, Shell } from 'zx';
+import type { ProcessOutput, Shell } from 'zx' with { 'resolution-mode': 'import' };
 import { GUARDRAIL_EXIT_CODE } from '../stacks/guardrail-validation';
 import { readSynthesized } from '../stacks/synth';
 import type { SynthesizedStack } from '../shared/terraform-json';
