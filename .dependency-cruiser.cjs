@@ -5,7 +5,7 @@
  * exactly one row of LAYERS; until it does, importing it (or importing from it) fails as "unlayered".
  */
 const LAYERS = [
-  { name: 'entry', dirs: ['main.ts', 'scripts', 'bench'], why: 'entry points: thin scripts that parse argv and call a tool' },
+  { name: 'entry', dirs: ['main.ts', 'bin', 'scripts', 'bench'], why: 'entry points: thin scripts that parse argv and call a tool' },
   { name: 'tools', dirs: ['ops', 'review', 'ami', 'control', 'web'], why: 'what a user runs: ops, PR review, AMI bake, control plane' },
   { name: 'composition', dirs: ['stacks', 'playbooks'], why: 'CDKTF stacks and playbooks: compose constructs / tasks' },
   { name: 'constructs', dirs: ['modules', 'lambda'], why: 'CDKTF constructs, and the Lambda code (with its bundling step) they deploy' },
@@ -74,7 +74,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|cdktf\\.out|\\.cache|coverage)/' },
+    exclude: { path: '^(node_modules|cdktf\\.out|\\.cache|\\.build|coverage)/' },
     tsPreCompilationDeps: true,
     extraExtensionsToScan: ['.cjs'],
     // Resolve package subpaths through their exports map, as Node's require does (the MCP SDK has no other way in).

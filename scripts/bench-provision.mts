@@ -22,6 +22,9 @@ const ANSIBLE_DIR = path.join(REPO_ROOT, 'bench', 'ansible');
 
 interface Timed { ms: number; code: number | null; out: string }
 
+/** zx's spinner while `work` runs (typed for a promise-returning callback). */
+const during = <T,>(title: string, work: () => Promise<T>): Promise<T> => spinner(title, work) as Promise<unknown> as Promise<T>;
+
 async function timed(cmd: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
   const t0 = performance.now();
   const r = await $({ quiet: true, nothrow: true, env: env ?? process.env })`${cmd}`;
@@ -35,11 +38,9 @@ const median = (xs: number[]): number => {
 };
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 
-function libInventory(dir: string, hosts: TestHost[]): string {
+async function libInventory(dir: string, hosts: TestHost[]): Promise<string> {
   const file = path.join(dir, `lib-${hosts.length}-${hosts[0]!.port}.yml`);
-  const lines = ['all:', '  vars:', '    ansible_user: root', `    ansible_ssh_private_key_file: ${hosts[0]!.privateKeyPath}`, '  hosts:'];
-  for (const h of hosts) lines.push(`    ${h.name}: { ansible_host: 127.0.0.1, ansible_port: ${h.port}, ssh_known_hosts_file: ${h.knownHostsPath} }`);
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, (await harness()).inventoryYaml(hosts));
   return file;
 }
 
@@ -76,7 +77,7 @@ async function bench(o: BenchOptions, reps: number, noops: number): Promise<numb
     console.error('bench:provision: ansible-playbook not found: apt-get install -y --no-install-recommends ansible-core');
     return 1;
   }
-  if (!cacheReady()) await spinner('building the test host cache (once)', () => ensureCache({ docker: o.vps }));
+  if (!cacheReady()) await during('building the test host cache (once)', () => ensureCache({ docker: o.vps }));
   const dir = o.keepReports ? path.resolve(o.keepReports) : mkdtempSync(path.join(tmpdir(), 'bench-provision-'));
   mkdirSync(dir, { recursive: true });
   const ansibleEnv = {
@@ -89,7 +90,7 @@ async function bench(o: BenchOptions, reps: number, noops: number): Promise<numb
   const lib = (inv: string): Promise<Timed> => timed([process.execPath, LAUNCHER, PLAYBOOK, '-i', inv]);
   const ansible = (inv: string): Promise<Timed> => timed(['ansible-playbook', '-i', inv, path.join(ANSIBLE_DIR, 'playbook.yml')], ansibleEnv);
   const boot = (n: number): Promise<TestHost[]> =>
-    spinner(`booting ${n} test host(s)`, () => Promise.all(Array.from({ length: n }, () => bootHost({ withDocker: false, waitForSystem: true }))));
+    during(`booting ${n} test host(s)`, () => Promise.all(Array.from({ length: n }, () => bootHost({ withDocker: false, waitForSystem: true }))));
 
   // compile outside the timings (a user's first start after `npm ci` finds it built by `prepare`)
   const warm = await timed([process.execPath, LAUNCHER, PLAYBOOK, '--help']);
@@ -100,7 +101,7 @@ async function bench(o: BenchOptions, reps: number, noops: number): Promise<numb
     for (let rep = 1; rep <= reps; rep++) {
       const [ha, hl] = await boot(2);
       const invA = ansibleInventory(dir, [ha!]);
-      const invL = libInventory(dir, [hl!]);
+      const invL = await libInventory(dir, [hl!]);
       const a1 = await ansible(invA);
       check('ansible first run', a1, 'some');
       const l1 = await lib(invL);
@@ -120,8 +121,8 @@ async function bench(o: BenchOptions, reps: number, noops: number): Promise<numb
     }
 
     const hosts = await boot(10);
-    const inv10 = libInventory(dir, hosts);
-    const inv1 = libInventory(dir, [hosts[0]!]);
+    const inv10 = await libInventory(dir, hosts);
+    const inv1 = await libInventory(dir, [hosts[0]!]);
     check('library first run on 10 hosts', await lib(inv10), 'some');
     // OpenSSH's own client running `true` on 1 host vs on all 10 at once, same hosts, interleaved with the library
     const kh = path.join(dir, 'known_hosts-all');
@@ -143,10 +144,10 @@ async function bench(o: BenchOptions, reps: number, noops: number): Promise<numb
 
     if (o.vps) {
       // the VPS playbook (eight services as busybox stand-ins, secrets from a local Secrets Manager stand-in)
-      const bed = await spinner('booting the VPS test bed (Docker host)', () => vpsTestbed({ dir }));
+      const bed = await during('booting the VPS test bed (Docker host)', () => vpsTestbed({ dir }));
       try {
         const vps = (): Promise<Timed> => timed([process.execPath, LAUNCHER, path.join(REPO_ROOT, 'scripts/provision-vps.mts'), '-i', bed.inventory, '--yes'], bed.env);
-        check('provision:vps first run', await spinner('provision:vps first run', vps), 'some');
+        check('provision:vps first run', await during('provision:vps first run', vps), 'some');
         for (let i = 0; i < noops; i++) {
           const r = await vps();
           check('provision:vps no-op run', r, 'zero');

@@ -16,8 +16,8 @@ export function testhostTierReason(): string | undefined {
   const reason = testhostUnavailableReason();
   if (reason) return reason;
   if (cacheReady()) return undefined;
-  const cli = path.resolve(__dirname, '../../scripts/testhost.ts');
-  const r = spawnSync(process.execPath, [require.resolve('tsx/cli'), cli, 'build'], {
+  const root = path.resolve(__dirname, '../..');
+  const r = spawnSync(process.execPath, [path.join(root, 'bin/run.mjs'), path.join(root, 'scripts/testhost.mts'), 'build'], {
     stdio: ['ignore', 'inherit', 'pipe'],
     encoding: 'utf8',
     timeout: 15 * 60_000,

@@ -5,7 +5,7 @@
  * Skips loudly (SKIPPED: testhost: …) when the machine cannot run test hosts.
  */
 import { describeTier } from '../support/tier';
-import { bootHost, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
+import { bootHost, inventoryYaml, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
 import { buildComfyFixture, type ComfyFixture } from '../fixtures/comfyui/build';
 import { EXAMPLE_CONFIG, loadConfig } from '../../config/load';
 import { comfyuiAmiPlaybook, varsFromConfig, type ComfyAmiVars } from '../../playbooks/comfyui-ami';
@@ -50,19 +50,7 @@ socketserver.ThreadingTCPServer(("127.0.0.1", 25888), H).serve_forever()'`);
   });
 
   const inventory = () =>
-    parseInventory(
-      [
-        'all:',
-        '  hosts:',
-        `    ${host.name}:`,
-        '      ansible_host: 127.0.0.1',
-        `      ansible_port: ${host.port}`,
-        '      ansible_user: root',
-        `      ansible_ssh_private_key_file: ${host.privateKeyPath}`,
-        `      ssh_host_key_fingerprint: "${host.hostKeyFingerprint}"`,
-      ].join('\n'),
-      '<comfyui-ami-test>',
-    );
+    parseInventory(inventoryYaml([host], { hostVars: { ssh_host_key_fingerprint: host.hostKeyFingerprint } }), '<comfyui-ami-test>');
 
   const vars = (over: Partial<ComfyAmiVars> = {}): Partial<ComfyAmiVars> => ({
     comfyui: {

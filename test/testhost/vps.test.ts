@@ -1,65 +1,54 @@
 /**
  * `npm run provision:vps` against a real Debian host (systemd, sshd, Docker + Compose v2) under systemd-nspawn:
- * the example config's eight services as busybox stand-ins (test/fixtures/vps/containers.yaml), Secrets Manager and
- * S3 as a local stand-in (test/fixtures/vps/fake-aws.ts) reached from the guest through an `ssh -R` tunnel.
+ * the harness's VPS test bed (testhost/vps-testbed.ts: the example config's eight services as busybox stand-ins,
+ * Secrets Manager and S3 as a local stand-in reached from the guest through an `ssh -R` tunnel).
  *
- * Runs the real CLI (scripts/provision-vps.ts) as a subprocess, like an operator would, and checks: first run
+ * Runs the real CLI (scripts/provision-vps.mts, with --yes) as a subprocess, like an operator would, and checks: first run
  * converges; second run changed=0; one service's env change recreates only that container; check mode changes
  * nothing; the legacy .env migration; no secret value in any output or anywhere on disk but tmpfs (and Docker's
  * own container state, see docs/vps.md); the backup timer's job uploads archives that the restore command restores.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parse, stringify } from 'yaml';
 import { describeTier } from '../support/tier';
-import { bootHost, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
-import { startFakeAws, type FakeAws } from '../fixtures/vps/fake-aws';
+import { stopOwnHosts, testhostTierReason, vpsTestbed, type FakeAws, type TestHost, type VpsTestbed } from '../harness/testhost';
 
 const reason = testhostTierReason();
 const ROOT = path.resolve(__dirname, '../..');
-const GUEST_AWS_PORT = 18080;
 const hex = (): string => randomBytes(8).toString('hex');
 
 // Secret values this run uses; none may appear in any output, nor on disk outside tmpfs.
 const CANARY = `zcanary-${hex()}`;
 const CANARY_VALUE = `${CANARY} $'"\\ end`; // quotes, $ and a backslash: env-file escaping must round-trip
-const VPS_SECRET_KEY = `vpssk-${hex()}`;
-const OPERATOR_SECRET_KEY = `opsk-${hex()}`;
 const LEGACY = { jwt: `legacyjwt-${hex()}`, eleven: `legacyel-${hex()}`, meshy: `legacymeshy-${hex()}` };
 
 interface RunResult { code: number | null; out: string; ms: number; recap: { ok: number; changed: number; failed: number } }
 
 describeTier('testhost', reason, () => {
   jest.setTimeout(600_000);
+  let bed: VpsTestbed;
   let host: TestHost;
   let aws: FakeAws;
-  let tunnel: ChildProcess;
   let dir: string;
-  let configFile: string;
+  let VPS_SECRET_KEY: string;
+  let OPERATOR_SECRET_KEY: string;
   const outputs: string[] = [];
   const timings: Record<string, number> = {};
 
-  const config = (): Record<string, any> => parse(readFileSync(configFile, 'utf8'));
-  const writeConfig = (c: Record<string, any>): void => writeFileSync(configFile, stringify(c));
+  const config = (): Record<string, any> => bed.config();
+  const writeConfig = (c: Record<string, any>): void => bed.writeConfig(c);
 
   async function provision(...args: string[]): Promise<RunResult> {
     const t0 = Date.now();
     const report = path.join(dir, `report-${outputs.length}.json`);
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.mjs'), path.join(ROOT, 'scripts/provision-vps.mts'),
-      '--inventory', path.join(dir, 'inventory.yaml'), '--report', report, '--yes', ...args], {
+      '--inventory', bed.inventory, '--report', report, '--yes', ...args], {
       cwd: ROOT,
-      env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1',
-        ZIGGIE_CONFIG: configFile,
-        ZIGGIE_TEST_VPS_SECRET_KEY: VPS_SECRET_KEY,
-        // the operator's credentials (only --migrate-env-files uses them), pointed at the stand-in
-        AWS_ACCESS_KEY_ID: 'AKIAOPERATOR00000001', AWS_SECRET_ACCESS_KEY: OPERATOR_SECRET_KEY, AWS_REGION: 'eu-north-1',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
-      },
+      env: bed.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -92,46 +81,18 @@ describeTier('testhost', reason, () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vps-test-'));
-    const c = parse(readFileSync(path.join(ROOT, 'config/ziggie.example.yaml'), 'utf8')) as Record<string, any>;
-    c.containers = parse(readFileSync(path.join(ROOT, 'test/fixtures/vps/containers.yaml'), 'utf8'));
-    configFile = path.join(dir, 'config.yaml');
-    writeConfig(c);
-    const names = [...(c.secrets.names as string[])];
-    aws = await startFakeAws(Object.fromEntries(names.map((n) => [n, `value-of-${n.split('/').pop()}-${hex()}`])));
+    bed = await vpsTestbed({ dir });
+    ({ host, aws } = bed);
+    ({ vpsSecretKey: VPS_SECRET_KEY, operatorSecretKey: OPERATOR_SECRET_KEY } = bed.secretValues);
     aws.secrets.set('ziggie/prod/n8n-encryption-key', CANARY_VALUE);
-
-    host = await bootHost({ waitForSystem: true });
     process.stderr.write(`vps: booted ${host.name} in ${host.bootMs} ms\n`);
-    writeFileSync(path.join(dir, 'inventory.yaml'), [
-      'all:',
-      '  hosts:',
-      `    ${host.name}:`,
-      '      ansible_host: 127.0.0.1',
-      `      ansible_port: ${host.port}`,
-      '      ansible_user: root',
-      `      ansible_ssh_private_key_file: ${host.privateKeyPath}`,
-      `      ssh_host_key_fingerprint: ${host.hostKeyFingerprint}`,
-      '      vps_aws_access_key_id: AKIATESTVPS000000001',
-      '      vps_aws_secret_access_key: !secret_env ZIGGIE_TEST_VPS_SECRET_KEY',
-      `      vps_aws_endpoints: { secretsmanager: "http://127.0.0.1:${GUEST_AWS_PORT}", s3: "http://127.0.0.1:${GUEST_AWS_PORT}" }`,
-      '      vps_backup_destination: s3://ziggie-cloud-backups',
-      '',
-    ].join('\n'));
-    // the guest reaches the stand-in on its own 127.0.0.1:GUEST_AWS_PORT
-    tunnel = spawn('ssh', [...host.sshArgs().slice(0, -1), '-N', '-o', 'ExitOnForwardFailure=yes',
-      '-R', `127.0.0.1:${GUEST_AWS_PORT}:127.0.0.1:${aws.port}`, host.sshArgs().at(-1)!], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if ((await host.exec(`bash -c 'exec 3<>/dev/tcp/127.0.0.1/${GUEST_AWS_PORT}'`)).code === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     // a legacy deployment's .env (migrated later, with --migrate-env-files)
     await sh(`mkdir -p /opt/ziggie/ziggie-api && printf '%s\\n' '# legacy' 'JWT_SECRET="${LEGACY.jwt}"' ` +
       `'export ELEVENLABS_API_KEY=${LEGACY.eleven}' "MESHY_API_KEY='${LEGACY.meshy}'" 'NODE_ENV=production' > /opt/ziggie/ziggie-api/.env`);
   });
 
   afterAll(async () => {
-    if (tunnel?.pid) tunnel.kill('SIGTERM');
-    await aws?.close();
+    await bed?.stop();
     await stopOwnHosts();
     process.stderr.write(`vps: timings ${JSON.stringify(timings)}\n`);
     if (dir) rmSync(dir, { recursive: true, force: true });

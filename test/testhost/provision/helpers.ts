@@ -5,31 +5,10 @@ import { MemoryOutput } from '../../../provision/output';
 import type { Playbook } from '../../../provision/playbook';
 import { parseInventory, type Inventory } from '../../../provision/inventory';
 import { runPlaybook, type RunOptions, type RunReport, type TaskReport } from '../../../provision/runner';
-import type { TestHost } from '../../harness/testhost';
+import { inventoryYaml, type InventoryOptions, type TestHost } from '../../harness/testhost';
 
-export interface InvOptions {
-  /** extra YAML lines under each host (indented by the helper) */
-  hostVars?: Record<string, unknown>;
-  knownHostsFile?: string;
-}
-
-export function inventoryYaml(hosts: TestHost[], o: InvOptions = {}): string {
-  const lines = ['all:', '  hosts:'];
-  for (const h of hosts) {
-    const vars: Record<string, unknown> = {
-      ansible_host: '127.0.0.1',
-      ansible_port: h.port,
-      ansible_user: 'root',
-      ansible_ssh_private_key_file: h.privateKeyPath,
-      ssh_known_hosts_file: o.knownHostsFile ?? h.knownHostsPath,
-      ssh_connect_timeout: 10,
-      ...o.hostVars,
-    };
-    lines.push(`    ${h.name}:`);
-    for (const [k, v] of Object.entries(vars)) lines.push(`      ${k}: ${JSON.stringify(v)}`);
-  }
-  return lines.join('\n') + '\n';
-}
+export type InvOptions = InventoryOptions;
+export { inventoryYaml };
 
 export function inventoryFor(hosts: TestHost[], o: InvOptions = {}): Inventory {
   return parseInventory(inventoryYaml(hosts, o), '<testhost inventory>');

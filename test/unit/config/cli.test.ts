@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
-const TSX = path.join(REPO, 'node_modules/.bin/tsx');
 
 jest.setTimeout(60_000);
 
@@ -15,7 +14,7 @@ beforeAll(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'ziggie-cli-')); });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function start(env: Record<string, string>) {
-  return run(TSX, ['scripts/start.ts'], { cwd: REPO, env: { ...process.env, ...env } })
+  return run(process.execPath, ['bin/run.mjs', 'scripts/start.mts'], { cwd: REPO, env: { ...process.env, ...env } })
     .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
 }
 

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { definePlaybook } from '../../../provision';
-import { runCli } from '../../../provision/cli';
+import { runPlaybookCli } from '../../../provision/cli';
 import { parseExtraVar, secretLookingName } from '../../../provision/extra-vars';
 import { redact } from '../../../provision/secret';
 import { tempDir } from './helpers';
@@ -19,7 +19,7 @@ async function stderrOf(...args: string[]): Promise<{ code: number; err: string 
   const err: string[] = [];
   const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
   try {
-    const code = await runCli(definePlaybook({ name: 'p', tasks: () => [] }), ['node', 'pb', '-i', inv, '--list-hosts', ...args]);
+    const code = await runPlaybookCli(definePlaybook({ name: 'p', tasks: () => [] }), ['node', 'pb', '-i', inv, '--list-hosts', ...args]);
     return { code, err: err.join('') };
   } finally {
     spy.mockRestore();

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { describeTier } from '../../support/tier';
-import { startFakeAws, type FakeAws } from '../../fixtures/vps/fake-aws';
+import { startFakeAws, type FakeAws } from '../../../testhost/fake-aws';
 import { parseDotenv } from '../../../playbooks/hostinger-vps/tasks';
 
 const SCRIPT = path.resolve(__dirname, '../../../playbooks/hostinger-vps/ziggie-vps.py');

@@ -1,0 +1,47 @@
+/**
+ * The CLI conventions of every entry point, through the launcher the package.json scripts use: `--help` prints
+ * usage and does nothing else (no file of the repository changes: cost:table does not rewrite docs/cost.md,
+ * npm start does not synthesize), `--version` prints the package version, an unknown flag is one line on stderr
+ * with exit 2.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const REPO = path.resolve(__dirname, '../../..');
+const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
+
+/** Every package.json script that starts an entry point through bin/run.mjs, with that entry point. */
+const ENTRY_POINTS = Object.entries(pkg.scripts)
+  .map(([name, cmd]) => [name, /^node bin\/run\.mjs (\S+)$/.exec(cmd)?.[1]] as const)
+  .filter((e): e is readonly [string, string] => Boolean(e[1]));
+
+async function cli(entry: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, ['bin/run.mjs', entry, ...args], { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: '/nonexistent/must-not-be-written' } })
+    .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+}
+
+const gitState = async (): Promise<string> => (await run('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: REPO })).stdout;
+
+jest.setTimeout(120_000);
+
+test('every documented entry point goes through the launcher', () => {
+  expect(ENTRY_POINTS.map(([name]) => name)).toEqual(expect.arrayContaining(
+    ['start', 'synth', 'ziggie', 'review', 'cost:table', 'provision:vps', 'bake-ami', 'testhost', 'bench:provision', 'bench:cli']));
+});
+
+test.each(ENTRY_POINTS.filter(([name]) => name !== 'synth'))('%s: --help does nothing else, --version, an unknown flag exits 2 in one line', async (_name, entry) => {
+  const before = await gitState();
+  const help = await cli(entry, '--help');
+  expect(help).toMatchObject({ code: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: /);
+  expect(await gitState()).toBe(before);
+
+  expect(await cli(entry, '--version')).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+
+  const bad = await cli(entry, '--no-such-flag');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toBe("error: unknown option '--no-such-flag'\n");
+});
