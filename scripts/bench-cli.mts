@@ -19,6 +19,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const ms = (x: number): string => `${Math.round(x)} ms`;
+/** zx's spinner while `work` runs, on a terminal (a log gets no spinner frames). */
+const during = <T,>(title: string, work: () => Promise<T>): Promise<T> =>
+  process.stderr.isTTY ? spinner(title, work) as Promise<unknown> as Promise<T> : work();
 
 async function timed(cwd: string, args: string[]): Promise<{ ms: number; stdout: string; code: number | null }> {
   const t0 = performance.now();
@@ -44,7 +47,7 @@ const program = cliProgram('bench:cli', 'Time --help of every entry point and np
     const t: Record<string, number[]> = { floor: [], start: [], synth: [] };
     try {
       for (let rep = 1; rep <= reps; rep++) {
-        await spinner(`round ${rep}/${reps}`, async () => {
+        await during(`round ${rep}/${reps}`, async () => {
           t.floor!.push((await timed(floorDir, ['run', '-s', 'floor'])).ms);
           for (const name of ENTRY_POINTS) {
             const r = await timed(REPO_ROOT, ['run', '-s', name, '--', '--help']);

@@ -22,8 +22,9 @@ const ANSIBLE_DIR = path.join(REPO_ROOT, 'bench', 'ansible');
 
 interface Timed { ms: number; code: number | null; out: string }
 
-/** zx's spinner while `work` runs (typed for a promise-returning callback). */
-const during = <T,>(title: string, work: () => Promise<T>): Promise<T> => spinner(title, work) as Promise<unknown> as Promise<T>;
+/** zx's spinner while `work` runs, on a terminal (a log gets no spinner frames). */
+const during = <T,>(title: string, work: () => Promise<T>): Promise<T> =>
+  process.stderr.isTTY ? spinner(title, work) as Promise<unknown> as Promise<T> : work();
 
 async function timed(cmd: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
   const t0 = performance.now();

@@ -7,6 +7,6 @@ import { provisionVps } from './lib/provision-vps.js';
 
 const code = await provisionVps(process.argv, {
   confirm: process.stdin.isTTY ? async (q) => /^y(es)?$/i.test((await question(q)).trim()) : undefined,
-  during: <T,>(title: string, work: () => Promise<T>) => spinner(title, work) as Promise<unknown> as Promise<T>,
+  during: <T,>(title: string, work: () => Promise<T>) => (process.stderr.isTTY ? spinner(title, work) as Promise<unknown> as Promise<T> : work()),
 });
 await exitWith(code);
