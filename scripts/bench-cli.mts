@@ -4,14 +4,16 @@
 //   RESULT cli_help_over_floor=<worst entry point> start_over_floor=<x>
 // where start_over_floor = npm start's wall time / (the synth time it reports + the floor).
 // Also checks that --help did nothing: exit 0, usage on stdout, no file of the repository changed.
+import { options } from './lib/bench-cli-args.js'; // first: --help, --version and usage errors end here
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { $, spinner } from 'zx';
-import { cliProgram, exitWith, runProgram, usageError } from '../shared/cli.js';
+import { exitWith } from '../shared/cli.js';
 import { REPO_ROOT } from './lib/paths.js';
 
 const ENTRY_POINTS = ['start', 'ziggie', 'review', 'provision:vps', 'bake-ami', 'cost:table', 'testhost', 'bench:provision', 'bench:cli'];
+const reps = Number(options.reps);
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,58 +34,58 @@ async function timed(cwd: string, args: string[]): Promise<{ ms: number; stdout:
 /** The repository's state as git sees it, to prove that --help changed nothing. */
 const repoState = async (): Promise<string> => (await $({ cwd: REPO_ROOT, quiet: true })`git status --porcelain --untracked-files=all`).stdout;
 
-const program = cliProgram('bench:cli', 'Time --help of every entry point and npm start against the floor (npm run of `node -e 0`)')
-  .option('--reps <n>', 'rounds (each times the floor, every --help and npm start once)', '5')
-  .action(async (o: { reps: string }, cmd) => {
-    const reps = Number(o.reps);
-    if (!Number.isInteger(reps) || reps < 1) usageError(cmd, `--reps: expected a positive integer, got "${o.reps}"`);
-    // the floor: the same package.json, its scripts replaced by one that starts node and does nothing
-    const floorDir = mkdtempSync(path.join(os.tmpdir(), 'bench-cli-floor-'));
-    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    writeFileSync(path.join(floorDir, 'package.json'), JSON.stringify({ ...pkg, scripts: { floor: 'node -e 0' } }, null, 2));
-    const before = await repoState();
-    // build first, outside the timings (a user's first start after `npm ci` finds it built by `prepare`)
-    await $({ cwd: REPO_ROOT, quiet: true })`node bin/build.mjs`;
-    const t: Record<string, number[]> = { floor: [], start: [], synth: [] };
-    try {
-      for (let rep = 1; rep <= reps; rep++) {
-        await during(`round ${rep}/${reps}`, async () => {
-          t.floor!.push((await timed(floorDir, ['run', '-s', 'floor'])).ms);
-          for (const name of ENTRY_POINTS) {
-            const r = await timed(REPO_ROOT, ['run', '-s', name, '--', '--help']);
-            if (r.code !== 0 || !/^Usage: /m.test(r.stdout)) throw new Error(`npm run ${name} -- --help: exit ${r.code}, no usage on stdout`);
-            (t[name] ??= []).push(r.ms);
-          }
-          const s = await timed(REPO_ROOT, ['start', '-s']);
-          const synth = /\(synth (\d+) ms\)/.exec(s.stdout);
-          if (s.code !== 0 || !synth) throw new Error(`npm start: exit ${s.code}, no synth time in its output`);
-          t.start!.push(s.ms);
-          t.synth!.push(Number(synth[1]));
-        });
+// the floor: the same package.json, its scripts replaced by one that starts node and does nothing
+const floorDir = mkdtempSync(path.join(os.tmpdir(), 'bench-cli-floor-'));
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+writeFileSync(path.join(floorDir, 'package.json'), JSON.stringify({ ...pkg, scripts: { floor: 'node -e 0' } }, null, 2));
+const before = await repoState();
+// build first, outside the timings (a user's first start after `npm ci` finds it built by `prepare`)
+await $({ cwd: REPO_ROOT, quiet: true })`node bin/build.mjs`;
+const t: Record<string, number[]> = { floor: [], start: [], synth: [] };
+try {
+  for (let rep = 1; rep <= reps; rep++) {
+    await during(`round ${rep}/${reps}`, async () => {
+      t.floor!.push((await timed(floorDir, ['run', '-s', 'floor'])).ms);
+      for (const name of ENTRY_POINTS) {
+        const r = await timed(REPO_ROOT, ['run', '-s', name, '--', '--help']);
+        if (r.code !== 0 || !/^Usage: /m.test(r.stdout)) throw new Error(`npm run ${name} -- --help: exit ${r.code}, no usage on stdout`);
+        (t[name] ??= []).push(r.ms);
       }
-    } finally {
-      rmSync(floorDir, { recursive: true, force: true });
-    }
-    const after = await repoState();
-    if (after !== before) throw new Error(`--help changed the repository:\n${after}`);
+      const s = await timed(REPO_ROOT, ['start', '-s']);
+      const synth = /\(synth (\d+) ms\)/.exec(s.stdout);
+      if (s.code !== 0 || !synth) throw new Error(`npm start: exit ${s.code}, no synth time in its output`);
+      t.start!.push(s.ms);
+      t.synth!.push(Number(synth[1]));
+    });
+  }
+} catch (e) {
+  console.error(`bench:cli: ${(e as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  rmSync(floorDir, { recursive: true, force: true });
+}
+if (process.exitCode) await exitWith(1);
+const after = await repoState();
+if (after !== before) {
+  console.error(`bench:cli: --help changed the repository:\n${after}`);
+  await exitWith(1);
+}
 
-    const floor = median(t.floor!);
-    const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-    console.log(`\n${reps} rounds, medians; load avg ${load}; floor = npm run of \`node -e 0\`: ${ms(floor)}`);
-    console.log('| command | wall | over floor |');
-    console.log('|---|---|---|');
-    let worst = { name: '', ratio: 0 };
-    for (const name of ENTRY_POINTS) {
-      const ratio = median(t[name]!) / floor;
-      if (ratio > worst.ratio) worst = { name, ratio };
-      console.log(`| npm run ${name} -- --help | ${ms(median(t[name]!))} | ${ratio.toFixed(2)}x |`);
-    }
-    const start = median(t.start!);
-    const synth = median(t.synth!);
-    const startRatio = start / (synth + floor);
-    console.log(`| npm start (reports synth ${ms(synth)}) | ${ms(start)} | ${startRatio.toFixed(2)}x of synth + floor |`);
-    console.log(`\nworst --help: ${worst.name}`);
-    console.log(`RESULT cli_help_over_floor=${worst.ratio.toFixed(2)} start_over_floor=${startRatio.toFixed(2)}`);
-  });
-
-await exitWith(await runProgram(program, process.argv));
+const floor = median(t.floor!);
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`\n${reps} rounds, medians; load avg ${load}; floor = npm run of \`node -e 0\`: ${ms(floor)}`);
+console.log('| command | wall | over floor |');
+console.log('|---|---|---|');
+let worst = { name: '', ratio: 0 };
+for (const name of ENTRY_POINTS) {
+  const ratio = median(t[name]!) / floor;
+  if (ratio > worst.ratio) worst = { name, ratio };
+  console.log(`| npm run ${name} -- --help | ${ms(median(t[name]!))} | ${ratio.toFixed(2)}x |`);
+}
+const start = median(t.start!);
+const synth = median(t.synth!);
+const startRatio = start / (synth + floor);
+console.log(`| npm start (reports synth ${ms(synth)}) | ${ms(start)} | ${startRatio.toFixed(2)}x of synth + floor |`);
+console.log(`\nworst --help: ${worst.name}`);
+console.log(`RESULT cli_help_over_floor=${worst.ratio.toFixed(2)} start_over_floor=${startRatio.toFixed(2)}`);
+await exitWith(0);

@@ -6,11 +6,12 @@
 // Wall times are of the CLI process as a user starts it: `node bin/run.mjs bench/playbook.mts` (the launcher the
 // package.json scripts use: compiled JavaScript, rebuilt when a source changed) and `ansible-playbook`
 // (pipelining + ControlPersist).
+import { options } from './lib/bench-provision-args.js'; // first: --help, --version and usage errors end here
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { $, spinner } from 'zx';
-import { cliProgram, exitWith, runProgram, usageError } from '../shared/cli.js';
+import { exitWith } from '../shared/cli.js';
 import { REPO_ROOT } from './lib/paths.js';
 
 const harness = () => import('../testhost/index.js');
@@ -65,9 +66,7 @@ function check(what: string, r: Timed, changed: 'zero' | 'some'): void {
   if (changed === 'some' && counts.some((c) => c === 0)) throw new Error(`${what}: expected changes on a fresh host:\n${r.out.slice(-3000)}`);
 }
 
-interface BenchOptions { reps: string; noops: string; keepReports?: string; vps: boolean }
-
-async function bench(o: BenchOptions, reps: number, noops: number): Promise<number> {
+async function bench(o: typeof options, reps: number, noops: number): Promise<number> {
   const { bootHost, cacheReady, ensureCache, stopOwnHosts, testhostUnavailableReason, vpsTestbed } = await harness();
   const why = testhostUnavailableReason();
   if (why) {
@@ -190,22 +189,9 @@ async function bench(o: BenchOptions, reps: number, noops: number): Promise<numb
   return 0;
 }
 
-const program = cliProgram('bench:provision', 'Benchmark the provisioning library against ansible-playbook on fresh Debian test hosts (docs/provision.md)')
-  .option('--reps <n>', 'fresh host pairs', '3')
-  .option('--noops <n>', 'no-op runs per host pair (and per 10-host / VPS round)', '5')
-  .option('--keep-reports <dir>', 'keep inventories and reports in this directory')
-  .option('--no-vps', 'skip the VPS playbook no-op (needs the Docker layer of the test host cache)')
-  .action(async (o: BenchOptions, cmd) => {
-    const reps = Number(o.reps);
-    const noops = Number(o.noops);
-    if (!Number.isInteger(reps) || reps < 1) usageError(cmd, `--reps: expected a positive integer, got "${o.reps}"`);
-    if (!Number.isInteger(noops) || noops < 1) usageError(cmd, `--noops: expected a positive integer, got "${o.noops}"`);
-    process.exitCode = await bench(o, reps, noops);
-  });
-
 let code: number;
 try {
-  code = await runProgram(program, process.argv);
+  code = await bench(options, Number(options.reps), Number(options.noops));
 } catch (e) {
   console.error(`bench:provision failed: ${(e as Error).message}`);
   await (await harness()).stopOwnHosts().catch(() => undefined);

@@ -62,3 +62,19 @@ export async function exitWith(code: number): Promise<never> {
   await new Promise<void>((resolve) => process.stdout.write('', () => process.stderr.write('', () => resolve())));
   process.exit(code);
 }
+
+/**
+ * For a script's command-line module (`scripts/lib/*-args.ts`): parse argv now and end the process on --help,
+ * --version (exit 0) or a usage error (exit 2, one line). Imported before zx, it answers --help before zx loads.
+ */
+export function parseOrExit<T>(program: Command, argv: string[] = process.argv, validate?: (opts: T) => string | undefined): T {
+  try {
+    program.parse(argv, { from: 'node' });
+    const problem = validate?.(program.opts<T & Record<string, unknown>>());
+    if (problem) usageError(program, problem);
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    process.exit(e.exitCode === 0 ? 0 : USAGE_EXIT);
+  }
+  return program.opts<T & Record<string, unknown>>();
+}

@@ -56,14 +56,20 @@ export async function hostingerSnapshot(config: ZiggieConfig, log: (line: string
   return `snapshot of VPS ${r.vmId} taken${r.snapshot ? ` (${r.snapshot.created_at})` : ''}`;
 }
 
+/** Parse argv and run; returns the exit code. */
 export async function provisionVps(argv: string[], deps: ProvisionVpsDeps = {}): Promise<number> {
-  const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
   let o: CliOptions;
   try {
     o = parseProvisionVps(argv);
   } catch (e) {
     return cliErrorCode(e);
   }
+  return runProvisionVps(o, deps);
+}
+
+/** Run with parsed options (parseProvisionVps): config, playbook, confirmation, snapshot, then the playbook. */
+export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}): Promise<number> {
+  const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
   const listing = o.listHosts || o.listTasks;
   const [{ ConfigError, configPath, loadConfig }, { vpsPlaybook }, { loadInventory }] = await Promise.all([
     import('../../config/load.js'), import('../../playbooks/hostinger-vps.js'), import('../../provision/inventory.js'),
