@@ -68,7 +68,7 @@ export function addAgentCommands(program: Command, t: AgentCliTools, planeFor?: 
     });
 
   agent.command('list').description('agents, the capabilities each holds, and whether it has a token')
-    .action((_: unknown, cmd: Command) => {
+    .action(async (_: unknown, cmd: Command) => {
       const p = await plane(cmd);
       const tokens = new Map((p.tokens?.list() ?? []).map((x) => [x.agent, x]));
       const rows = Object.entries(p.ctx.config.agents).map(([name, a]) => ({
