@@ -22,6 +22,8 @@ export class LocalRemote implements Remote {
       p.stdout.on('data', (d: Buffer) => out.push(d));
       p.stderr.on('data', (d: Buffer) => err.push(d));
       p.on('error', reject);
+      // a script that exits before reading its stdin closes the pipe first: not an error of the command
+      p.stdin.on('error', () => undefined);
       p.on('close', (code, signal) => resolve({ code, signal: signal ?? undefined, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
       p.stdin.end(opts.stdin ?? '');
     });

@@ -367,3 +367,29 @@ describe("the ComfyUI playbook's own tasks", () => {
     expect(plan(t, {}, true)).toEqual({ changed: false, skipped: 'check mode: not waiting' });
   });
 });
+
+describe('writing a module (the example in docs/provision.md)', () => {
+  const { defineTask, commandOutput, runStep, sh } = require('../../../provision') as typeof import('../../../provision');
+  function hostname(o: import('../../../provision').TaskOptions & { hostname: string }): Task {
+    return defineTask('hostname', `hostname ${o.hostname}`, o, {
+      facts: { cur: commandOutput('hostname') },
+      plan({ cur }) {
+        const now = cur.out.trim();
+        if (now === o.hostname) return { changed: false };
+        return {
+          changed: true,
+          msg: `${now} -> ${o.hostname}`,
+          diff: [{ label: 'hostname', before: now + '\n', after: o.hostname + '\n' }],
+          steps: [runStep(sh`hostnamectl set-hostname ${o.hostname}`, 'hostnamectl')],
+        };
+      },
+    });
+  }
+  test('decides from the fact; the step is data', () => {
+    const t = hostname({ hostname: 'web1' });
+    expect(plan(t, { cur: { code: 0, out: 'web1\n' } }).changed).toBe(false);
+    const p = plan(t, { cur: { code: 0, out: 'debian\n' } });
+    expect(p.msg).toBe('debian -> web1');
+    expect(runs(p)).toEqual(['hostnamectl set-hostname web1']);
+  });
+});

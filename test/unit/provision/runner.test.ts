@@ -212,6 +212,33 @@ describe('runner', () => {
     expect(all).toContain('bad token ***');
   });
 
+  test('one probe for the facts of every task; steps run in order; wait runs after the act, never in check mode', async () => {
+    const { fileStat } = require('../../../provision/facts/file') as typeof import('../../../provision/facts/file');
+    const d = require('node:fs').mkdtempSync('/tmp/prov-run-');
+    const log: string[] = [];
+    const t = (n: string) =>
+      defineTask('fake', n, {}, {
+        facts: { st: fileStat(`${d}/${n}`) },
+        plan: ({ st }) => ({
+          changed: st.type === 'absent',
+          steps: [{ run: `echo ${n} > ${d}/${n}`, what: 'make' }, { write: `${d}/${n}.w`, content: 'w\n' }],
+          wait: async () => void log.push(`wait:${n}`),
+        }),
+      });
+    const pb = definePlaybook({ name: 't', tasks: () => [t('a'), t('b'), t('c')] });
+    const remotes = new Map<string, LocalRemote>();
+    await runPlaybook(pb, inventoryOf(['x']), { check: true, output: new MemoryOutput(), connect: connectLocal(remotes) });
+    expect(remotes.get('x')!.calls).toHaveLength(1);
+    expect(log).toEqual([]);
+    const r = await runPlaybook(pb, inventoryOf(['x']), { output: new MemoryOutput(), connect: connectLocal(remotes) });
+    expect(r.hosts[0]!.tasks.map((x) => x.status)).toEqual(['changed', 'changed', 'changed']);
+    expect(require('node:fs').readFileSync(`${d}/b.w`, 'utf8')).toBe('w\n');
+    expect(log).toEqual(['wait:a', 'wait:b', 'wait:c']);
+    const again = await runPlaybook(pb, inventoryOf(['x']), { output: new MemoryOutput(), connect: connectLocal(remotes) });
+    expect(again.hosts[0]!.tasks.map((x) => x.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(remotes.get('x')!.calls).toHaveLength(1);
+  });
+
   test('the connection is closed at the end', async () => {
     const remotes = new Map<string, LocalRemote>();
     await runPlaybook(definePlaybook({ name: 't', tasks: () => [] }), inventoryOf(['x']), { output: new MemoryOutput(), connect: connectLocal(remotes) });
