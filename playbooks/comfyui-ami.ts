@@ -35,7 +35,7 @@ import { git } from '../provision/tasks/git';
 import { systemd } from '../provision/tasks/systemd';
 import { user } from '../provision/tasks/user';
 import { venv } from '../provision/tasks/venv';
-import { quote, sh } from '../provision/quote';
+import { quote, sh } from '../provision/shell';
 import {
   PATHS, UNITS, WATCHDOG_SCRIPT, WORKER_SCRIPT, cloudwatchAgentConfigJson, comfyuiUnit, logrotateConfig, torchPipArgs,
   watchdogConfigJson, watchdogService, watchdogTimer, workerConfigJson, workerService,

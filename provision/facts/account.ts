@@ -4,7 +4,7 @@
  * NSS (getent) only for names not found there.
  */
 import { defineBatchFact, defineFact, need, type Need } from '../fact';
-import { quote } from '../quote';
+import { quote } from '../shell';
 
 export interface PasswdEntry {
   name: string;

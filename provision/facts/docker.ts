@@ -1,6 +1,6 @@
 /** Docker facts: the containers of a compose project (by its label) and their states. */
 import { defineFact, need, type Need } from '../fact';
-import { quote } from '../quote';
+import { quote } from '../shell';
 
 export type ComposeContainers = { usable: true; states: string[] } | { usable: false; error: string };
 

@@ -3,7 +3,7 @@
  * Every path of a host is classified by shell builtins, then ONE stat, ONE sha256sum and ONE readlink loop.
  */
 import { defineBatchFact, defineFact, need, type Need } from '../fact';
-import { quote, sh } from '../quote';
+import { quote, sh } from '../shell';
 
 export type FileType = 'file' | 'directory' | 'link' | 'other' | 'absent';
 

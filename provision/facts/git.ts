@@ -3,7 +3,7 @@
  * resolves to (`git ls-remote`, read-only; the one fact that reads the network).
  */
 import { defineFact, need, type Need } from '../fact';
-import { sh } from '../quote';
+import { sh } from '../shell';
 
 export type GitCheckout =
   | { kind: 'absent' }

@@ -1,6 +1,6 @@
 /** Paths under a directory that match a shell pattern ("ziggie-*.service", "<project>/compose.yaml" with a star). */
 import { defineFact, need, type Need } from '../fact';
-import { quote } from '../quote';
+import { quote } from '../shell';
 
 export interface GlobArg {
   dir: string;

@@ -2,7 +2,7 @@
  * Debian package facts: installed state (and version) of packages, the apt cache's age, apt's candidate versions.
  */
 import { defineBatchFact, defineFact, need, type Need } from '../fact';
-import { quote } from '../quote';
+import { quote } from '../shell';
 
 export interface PkgState {
   installed: boolean;

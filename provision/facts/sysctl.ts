@@ -1,6 +1,6 @@
 /** A kernel parameter's running value. */
 import { defineFact, need, type Need } from '../fact';
-import { quote } from '../quote';
+import { quote } from '../shell';
 
 export const sysctlFact = defineFact<string, string | undefined>({
   name: 'sysctl',

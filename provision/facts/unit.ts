@@ -1,6 +1,6 @@
 /** systemd unit facts: load, active and unit-file state of units, in ONE `systemctl show` for every unit. */
 import { defineBatchFact, need, type Need } from '../fact';
-import { quote } from '../quote';
+import { quote } from '../shell';
 
 export interface UnitState {
   /** systemctl answered at all (false: no systemd, or not running) */
