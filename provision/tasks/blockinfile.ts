@@ -1,7 +1,7 @@
 /** blockInFile: a marked block of lines in a text file (Ansible blockinfile semantics). */
 import { absolute, anyString, attrs, bool, common, parseOptions, regexOr, secretOr, str, z } from '../options';
 import { fileContent, fileStat } from '../facts/file';
-import { absPath, normalizeMode, type FileAttrs } from '../files';
+import { absPath, type FileAttrs } from '../files';
 import { reveal, type Secret } from '../secret';
 import { defineTask, type Task, type TaskOptions } from '../task';
 import { planEdit } from './lineinfile';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { absolute, anyString, attrs, bool, buffer, common, parseOptions, secretOr, str, z } from '../options';
 import { fileStat, type FileState } from '../facts/file';
-import { absPath, attrChanges, diffText, normalizeMode, readRemoteFile, sha256, type FileAttrs } from '../files';
+import { absPath, attrChanges, diffText, readRemoteFile, sha256, type FileAttrs } from '../files';
 import { attrScript } from '../shell';
 import { reveal, type Secret } from '../secret';
 import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../task';

@@ -1,7 +1,7 @@
 /** lineInFile: make sure one line is (or is not) in a text file, Ansible lineinfile semantics. */
 import { absolute, anyString, attrs, bool, common, optionError, parseOptions, regexOr, secretOr, z } from '../options';
 import { fileContent, fileStat, type FileState } from '../facts/file';
-import { absPath, attrChanges, normalizeMode, type FileAttrs } from '../files';
+import { absPath, attrChanges, type FileAttrs } from '../files';
 import { reveal, type Secret } from '../secret';
 import { defineTask, write, type Plan, type Task, type TaskOptions } from '../task';
 

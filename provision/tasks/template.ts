@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { absolute, anyString, attrs, bool, common, func, parseOptions, str, z } from '../options';
 import { fileStat } from '../facts/file';
-import { absPath, normalizeMode, type FileAttrs } from '../files';
+import { absPath, type FileAttrs } from '../files';
 import { Secret } from '../secret';
 import { defineTask, type Task, type TaskOptions } from '../task';
 import { planContent } from './copy';
