@@ -16,7 +16,11 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const INSTANCE_TYPE = /^[a-z]+[0-9][a-z0-9-]*\.(nano|micro|small|medium|large|xlarge|[0-9]+xlarge|metal(-[0-9]+xl)?)$/;
-const GPU_FAMILY = /^(g4dn|g4ad|g5|g5g|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e)\./;
+/**
+ * The GPU instance types the config accepts: the ones cost/prices.eu-north-1.json prices (a unit test holds the
+ * two equal), so the estimate never meets a GPU it cannot price. Adding a type means adding its price first.
+ */
+export const GPU_INSTANCE_TYPES = ['g4dn.xlarge', 'g4dn.2xlarge', 'g4dn.4xlarge', 'g4dn.8xlarge', 'g4dn.12xlarge', 'g4dn.16xlarge'] as const;
 // S3 bucket naming rules: 3-63 chars, lowercase letters, digits, dots, hyphens; start and end alphanumeric.
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -170,8 +174,8 @@ const sectionsSchema = z.strictObject({
     sshAllowlist: z.array(cidr).min(1, { error: 'give at least one CIDR allowed to SSH to the VPS' }),
   }),
   gpu: z.strictObject({
-    instanceType: instanceType.refine((t) => !INSTANCE_TYPE.test(t) || GPU_FAMILY.test(t),
-      { error: 'must be a GPU instance type (g4dn, g5, g6, p3, …)' }),
+    instanceType: instanceType.refine((t) => !INSTANCE_TYPE.test(t) || (GPU_INSTANCE_TYPES as readonly string[]).includes(t),
+      { error: `must be a GPU instance type with a price in cost/prices.eu-north-1.json (${GPU_INSTANCE_TYPES.join(', ')})` }),
     spot: z.strictObject({ maxPriceUsdPerHour: money.max(50) }),
     idleMinutes: z.number().int().min(5).max(240),
     maxRuntimeHours: z.number().int().min(1).max(72),

@@ -5,8 +5,10 @@
 import type { ZiggieConfig } from '../config/schema';
 import type { AnyCapability } from './capability';
 import { awsBedrockInvoke } from './capabilities/aws-bedrock-invoke';
+import { cloudCostDaily } from './capabilities/cloud-cost-daily';
 import { cloudCosts } from './capabilities/cloud-costs';
 import { cloudDeploy } from './capabilities/cloud-deploy';
+import { cloudGpuHours } from './capabilities/cloud-gpu-hours';
 import { cloudRollback } from './capabilities/cloud-rollback';
 import { cloudStartInstance } from './capabilities/cloud-start-instance';
 import { cloudStatus } from './capabilities/cloud-status';
@@ -15,7 +17,7 @@ import { health } from './capabilities/health';
 import type { IamNeed } from './iam';
 
 export const CAPABILITIES: readonly AnyCapability[] = [
-  cloudStatus, cloudStartInstance, cloudStopInstance, cloudDeploy, cloudRollback, cloudCosts, health, awsBedrockInvoke,
+  cloudStatus, cloudStartInstance, cloudStopInstance, cloudDeploy, cloudRollback, cloudCosts, cloudCostDaily, cloudGpuHours, health, awsBedrockInvoke,
 ] as unknown as AnyCapability[];
 
 export class Registry {

@@ -23,7 +23,10 @@ export interface CostEstimate {
   readonly region: string;
   readonly scenario: UsageScenario;
   readonly lines: readonly CostLine[];
+  /** The sum of the priced lines only: with `unpriced` non-empty it is a lower bound, never the whole cost. */
   readonly totalUsd: number;
+  /** What exists but has no price (e.g. `EC2 g6.xlarge compute`): shown as unpriced, never counted as $0. */
+  readonly unpriced: readonly string[];
   /** Things the estimate could not price (unknown instance type, data events, …). */
   readonly warnings: readonly string[];
 }
@@ -47,6 +50,7 @@ export function estimateInventory(inv: Inventory, scenario: UsageScenario, book:
   const gpuHours = (scenario.gpuHoursPerDay * H) / 24;
   const lines: CostLine[] = [];
   const warnings: string[] = [];
+  const unpriced: string[] = [];
   if (book.fallbackFrom) warnings.push(`no price data for ${book.fallbackFrom}: ${book.region} prices used`);
   const add = (line: CostLine) => lines.push({ ...line, monthlyUsd: round2(line.monthlyUsd) });
 
@@ -55,6 +59,7 @@ export function estimateInventory(inv: Inventory, scenario: UsageScenario, book:
     const odId = `ec2.on-demand.${inst.instanceType}`;
     if (!book.has(odId)) {
       warnings.push(`no on-demand price for ${inst.instanceType} in ${book.region}: ${inst.address} compute not priced`);
+      unpriced.push(`EC2 ${inst.instanceType} compute`);
     } else {
       const onDemand = p(odId);
       const spot = scenario.gpuPurchase === 'spot';
@@ -74,6 +79,7 @@ export function estimateInventory(inv: Inventory, scenario: UsageScenario, book:
       add({ id: 'gpu-root-volume', label: `EBS ${inst.rootVolumeType} root volume`, basis: `${inst.rootVolumeGb} GB × ${usd(p(volId), 4)}/GB-month`, monthlyUsd: inst.rootVolumeGb * p(volId), prices: [volId] });
     } else {
       warnings.push(`no price for EBS ${inst.rootVolumeType}: ${inst.address} root volume not priced`);
+      unpriced.push(`EBS ${inst.rootVolumeType} root volume`);
     }
     if (inst.publicIpv4) {
       add({ id: 'public-ipv4', label: 'Public IPv4 (while running)', basis: `${gpuHours.toFixed(1)} h × ${usd(p('vpc.public-ipv4'), 3)}/h`, monthlyUsd: gpuHours * p('vpc.public-ipv4'), prices: ['vpc.public-ipv4'] });
@@ -161,7 +167,7 @@ export function estimateInventory(inv: Inventory, scenario: UsageScenario, book:
   if (options.vpsMonthlyUsd !== undefined) {
     add({ id: 'vps', label: 'Hostinger VPS (fixed)', basis: 'vps.monthlyCostUsd', monthlyUsd: options.vpsMonthlyUsd, prices: [] });
   }
-  return { region: book.region, scenario, lines, totalUsd: round2(lines.reduce((s, l) => s + l.monthlyUsd, 0)), warnings };
+  return { region: book.region, scenario, lines, totalUsd: round2(lines.reduce((s, l) => s + l.monthlyUsd, 0)), unpriced, warnings };
 }
 
 export function scenarioNamed(config: ZiggieConfig, name = config.scenarios.default): UsageScenario {
@@ -181,7 +187,10 @@ export interface CostDiff {
   readonly scenario: string;
   readonly baseUsd: number;
   readonly headUsd: number;
-  readonly deltaUsd: number;
+  /** null when base and head leave different things unpriced: the change is then unknown, never a saving. */
+  readonly deltaUsd: number | null;
+  readonly baseUnpriced: readonly string[];
+  readonly headUnpriced: readonly string[];
   /** Lines whose amount changed (or that appeared / went away). */
   readonly lines: readonly { readonly id: CostLineId; readonly label: string; readonly baseUsd: number; readonly headUsd: number; readonly basis: string }[];
 }
@@ -209,7 +218,26 @@ export function diffEstimates(base: CostEstimate, head: CostEstimate): CostDiff 
       lines.push({ id: (h ?? b)!.id, label, baseUsd, headUsd, basis: h?.basis ?? `(removed) ${b!.basis}` });
     }
   }
-  return { scenario: head.scenario.name, baseUsd: base.totalUsd, headUsd: head.totalUsd, deltaUsd: round2(head.totalUsd - base.totalUsd), lines };
+  const comparable = sameItems(base.unpriced, head.unpriced);
+  return {
+    scenario: head.scenario.name, baseUsd: base.totalUsd, headUsd: head.totalUsd,
+    deltaUsd: comparable ? round2(head.totalUsd - base.totalUsd) : null,
+    baseUnpriced: base.unpriced, headUnpriced: head.unpriced, lines,
+  };
+}
+
+const sameItems = (a: readonly string[], b: readonly string[]) => [...a].sort().join('\n') === [...b].sort().join('\n');
+
+/** `$12.34` or, with something unpriced, `$12.34 + unpriced (EC2 g6.xlarge compute)`: a lower bound said as one. */
+export function formatTotal(usd: number, unpriced: readonly string[]): string {
+  return unpriced.length ? `${formatUsd(usd)} + unpriced (${unpriced.join(', ')})` : formatUsd(usd);
+}
+
+/** A delta, or `change unknown (unpriced: …)` when the two sides do not price the same things. */
+export function formatDiffDelta(diff: Pick<CostDiff, 'deltaUsd' | 'baseUnpriced' | 'headUnpriced'>): string {
+  if (diff.deltaUsd !== null) return formatDelta(diff.deltaUsd);
+  const items = [...new Set([...diff.baseUnpriced, ...diff.headUnpriced])];
+  return `change unknown (unpriced: ${items.join(', ')})`;
 }
 
 export function formatUsd(n: number): string {

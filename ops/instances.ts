@@ -25,7 +25,34 @@ export interface Instance {
   /** Cost so far this session (GPU) or per month (VPS, fixed), in USD; null when unknown. */
   costUsd: number | null;
   costBasis: 'session' | 'monthly-fixed' | 'unknown';
+  /** GPU only: what EC2 says about the machine; null fields are unknown (never a guess). */
+  gpu: GpuDetail | null;
+  /** VPS only: what the Hostinger API can tell; the rest is null (unknown). */
+  vps: VpsDetail | null;
 }
+
+export interface GpuDetail {
+  instanceType: string | null;
+  market: 'spot' | 'on-demand' | null;
+  /** The rate the session is billed at (Spot price history or on-demand list price) and where it came from. */
+  usdPerHour: number | null;
+  rateSource: string | null;
+  uptimeSeconds: number | null;
+}
+
+export interface VpsDetail {
+  /** Containers running / defined: the Hostinger API cannot see inside the VM, so null until an agent reports them. */
+  containersUp: number | null;
+  containersTotal: number | null;
+  /** The plan's disk size; usage is not in the Hostinger API. */
+  diskGb: number | null;
+  /** When the last backup finished; not in the Hostinger VM record. */
+  lastBackupAt: string | null;
+  /** Why the null fields are null. */
+  unknownWhy: string;
+}
+
+const VPS_UNKNOWN = 'containers and last backup are not in the Hostinger API';
 
 const GPU_STATES: Record<GpuAnswer['state'], InstanceState> = {
   stopped: 'stopped', starting: 'starting', running: 'running', stopping: 'stopping', terminated: 'terminated',
@@ -40,6 +67,11 @@ export function gpuInstance(a: GpuAnswer): Instance {
   return {
     provider: 'aws', id: a.instanceId ?? 'gpu', role: 'gpu', state: GPU_STATES[a.state] ?? 'unknown', detail: a.message,
     address: a.url ?? null, costUsd: a.cost?.sessionUsd ?? null, costBasis: a.cost ? 'session' : 'unknown',
+    gpu: {
+      instanceType: a.instanceType ?? null, market: a.lifecycle ?? null, usdPerHour: a.cost?.usdPerHour ?? null,
+      rateSource: a.cost ? String(a.cost.source) : null, uptimeSeconds: a.uptimeSeconds ?? null,
+    },
+    vps: null,
   };
 }
 
@@ -49,12 +81,18 @@ export function vpsInstance(vm: VirtualMachine, config: Pick<ZiggieConfig, 'vps'
     provider: 'hostinger', id: String(vm.id), role: 'vps', state,
     detail: `${vm.hostname} ${vm.state}${state === 'unknown' ? ' (a Hostinger state this tool does not map)' : ''}`,
     address: vm.ipv4?.[0]?.address ?? null, costUsd: config.vps.monthlyCostUsd, costBasis: 'monthly-fixed',
+    gpu: null,
+    vps: { containersUp: null, containersTotal: null, diskGb: typeof vm.disk === 'number' ? Math.round(vm.disk / 1024) : null, lastBackupAt: null, unknownWhy: VPS_UNKNOWN },
   };
 }
 
 function unknownInstance(provider: InstanceProvider, id: string, role: Instance['role'], err: unknown): Instance {
   const why = err instanceof HostingerApiError ? `${err.message.split('\n')[0]} — ${err.hint}` : explainAwsError(err);
-  return { provider, id, role, state: 'unknown', detail: why, address: null, costUsd: null, costBasis: 'unknown' };
+  return {
+    provider, id, role, state: 'unknown', detail: why, address: null, costUsd: null, costBasis: 'unknown',
+    gpu: role === 'gpu' ? { instanceType: null, market: null, usdPerHour: null, rateSource: null, uptimeSeconds: null } : null,
+    vps: role === 'vps' ? { containersUp: null, containersTotal: null, diskGb: null, lastBackupAt: null, unknownWhy: why } : null,
+  };
 }
 
 /** Both providers asked in parallel; one failing leaves the other's answer intact. */

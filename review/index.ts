@@ -114,13 +114,18 @@ export function costReview(baseStacks: readonly SynthesizedStack[] | undefined, 
   return {
     ...(base ? { base, diff: diffEstimates(base, head) } : {}),
     head,
-    scenarios: headConfig.scenarios.list.map((s) => ({
-      name: s.name,
-      gpuHoursPerDay: s.gpuHoursPerDay,
-      purchase: s.gpuPurchase,
-      ...(baseStacks ? { baseUsd: estimate(baseStacks, baseConfig, s).totalUsd } : {}),
-      headUsd: estimate(headStacks, headConfig, s).totalUsd,
-    })),
+    scenarios: headConfig.scenarios.list.map((s) => {
+      const b = baseStacks ? estimate(baseStacks, baseConfig, s) : undefined;
+      const h = estimate(headStacks, headConfig, s);
+      return {
+        name: s.name,
+        gpuHoursPerDay: s.gpuHoursPerDay,
+        purchase: s.gpuPurchase,
+        ...(b ? { baseUsd: b.totalUsd, baseUnpriced: b.unpriced } : {}),
+        headUsd: h.totalUsd,
+        headUnpriced: h.unpriced,
+      };
+    }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { formatDelta, formatUsd } from '../cost/estimate';
+import { formatDelta, formatDiffDelta, formatTotal, formatUsd } from '../cost/estimate';
 import type { Finding } from '../guardrails/types';
 import type { Action, AttributeChange, ResourceChange, Review, RiskFlag, StackChanges } from './types';
 
@@ -66,8 +66,8 @@ export function renderMarkdown(review: Review): string {
   if (review.cost) {
     const c = review.cost;
     bits.push(c.diff
-      ? `💰 ${formatUsd(c.diff.baseUsd)} → **${formatUsd(c.diff.headUsd)}**/month (${formatDelta(c.diff.deltaUsd)}, scenario \`${c.head.scenario.name}\`)`
-      : `💰 **${formatUsd(c.head.totalUsd)}**/month (scenario \`${c.head.scenario.name}\`)`);
+      ? `💰 ${formatTotal(c.diff.baseUsd, c.diff.baseUnpriced)} → **${formatTotal(c.diff.headUsd, c.diff.headUnpriced)}**/month (${formatDiffDelta(c.diff)}, scenario \`${c.head.scenario.name}\`)`
+      : `💰 **${formatTotal(c.head.totalUsd, c.head.unpriced)}**/month (scenario \`${c.head.scenario.name}\`)`);
   }
   out.push(bits.join(' · '), '');
 
@@ -147,19 +147,20 @@ function costSection(review: Review): string[] {
   const s = c.head.scenario;
   const out = [`### 💰 Monthly cost (offline estimate, scenario \`${s.name}\`: GPU ${s.gpuHoursPerDay} h/day ${s.gpuPurchase}, S3 ${s.s3StorageGb} GB, CloudFront ${s.cloudfrontGbOut} GB, ${s.lambdaInvocationsPerMonth.toLocaleString('en-US')} Lambda calls, logs ${s.logsGbPerMonth} GB)`, ''];
   if (c.diff && c.base) {
-    if (c.diff.lines.length === 0) out.push(`No cost change: ${formatUsd(c.diff.headUsd)}/month.`, '');
+    if (c.diff.lines.length === 0 && c.diff.deltaUsd !== null) out.push(`No cost change: ${formatTotal(c.diff.headUsd, c.diff.headUnpriced)}/month.`, '');
     else {
       out.push('| Line | Base | Head | Δ | How |', '|---|--:|--:|--:|---|');
       for (const l of c.diff.lines) out.push(`| ${esc(l.label)} | ${formatUsd(l.baseUsd)} | ${formatUsd(l.headUsd)} | ${formatDelta(l.headUsd - l.baseUsd)} | ${esc(l.basis)} |`);
-      out.push(`| **Total** | **${formatUsd(c.diff.baseUsd)}** | **${formatUsd(c.diff.headUsd)}** | **${formatDelta(c.diff.deltaUsd)}** | |`, '');
+      out.push(`| **Total** | **${formatTotal(c.diff.baseUsd, c.diff.baseUnpriced)}** | **${formatTotal(c.diff.headUsd, c.diff.headUnpriced)}** | **${formatDiffDelta(c.diff)}** | |`, '');
     }
   }
-  out.push(`<details><summary>Every line at head (${formatUsd(c.head.totalUsd)})</summary>`, '', '| Line | Monthly | How |', '|---|--:|---|',
-    ...c.head.lines.map((l) => `| ${esc(l.label)} | ${formatUsd(l.monthlyUsd)} | ${esc(l.basis)}${l.note ? ` — ${esc(l.note)}` : ''} |`), '', '</details>', '');
+  out.push(`<details><summary>Every line at head (${formatTotal(c.head.totalUsd, c.head.unpriced)})</summary>`, '', '| Line | Monthly | How |', '|---|--:|---|',
+    ...c.head.lines.map((l) => `| ${esc(l.label)} | ${formatUsd(l.monthlyUsd)} | ${esc(l.basis)}${l.note ? ` — ${esc(l.note)}` : ''} |`),
+    ...c.head.unpriced.map((u) => `| ${esc(u)} | **unpriced** | no entry in cost/prices.${c.head.region}.json |`), '', '</details>', '');
   out.push('<details><summary>All scenarios</summary>', '', c.base ? '| Scenario | GPU | Base | Head | Δ |' : '| Scenario | GPU | Head |', c.base ? '|---|---|--:|--:|--:|' : '|---|---|--:|',
     ...c.scenarios.map((x) => c.base
-      ? `| \`${x.name}\` | ${x.gpuHoursPerDay} h/day ${x.purchase} | ${formatUsd(x.baseUsd ?? 0)} | ${formatUsd(x.headUsd)} | ${formatDelta(x.headUsd - (x.baseUsd ?? 0))} |`
-      : `| \`${x.name}\` | ${x.gpuHoursPerDay} h/day ${x.purchase} | ${formatUsd(x.headUsd)} |`), '', '</details>');
+      ? `| \`${x.name}\` | ${x.gpuHoursPerDay} h/day ${x.purchase} | ${formatTotal(x.baseUsd ?? 0, x.baseUnpriced ?? [])} | ${formatTotal(x.headUsd, x.headUnpriced)} | ${formatDiffDelta({ deltaUsd: (x.baseUnpriced ?? []).join() === x.headUnpriced.join() ? x.headUsd - (x.baseUsd ?? 0) : null, baseUnpriced: x.baseUnpriced ?? [], headUnpriced: x.headUnpriced })} |`
+      : `| \`${x.name}\` | ${x.gpuHoursPerDay} h/day ${x.purchase} | ${formatTotal(x.headUsd, x.headUnpriced)} |`), '', '</details>');
   return out;
 }
 
@@ -259,7 +260,7 @@ export function renderJson(review: Review): string {
       medium: review.risks.filter((r) => r.severity === 'medium').length,
       newGuardrailFailures: review.guardrails.new.length,
       fixedGuardrailFailures: review.guardrails.fixed.length,
-      ...(review.cost ? { monthlyUsd: { base: review.cost.diff?.baseUsd, head: review.cost.head.totalUsd, delta: review.cost.diff?.deltaUsd } } : {}),
+      ...(review.cost ? { monthlyUsd: { base: review.cost.diff?.baseUsd, head: review.cost.head.totalUsd, delta: review.cost.diff?.deltaUsd, baseUnpriced: review.cost.diff?.baseUnpriced, headUnpriced: review.cost.head.unpriced } } : {}),
     },
   }, null, 2);
 }

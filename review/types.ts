@@ -88,7 +88,7 @@ export interface CostReview {
   readonly base?: CostEstimate;
   readonly head: CostEstimate;
   /** Every scenario of the head config (usage held equal on both sides): base → head totals. */
-  readonly scenarios: readonly { readonly name: string; readonly gpuHoursPerDay: number; readonly purchase: string; readonly baseUsd?: number; readonly headUsd: number }[];
+  readonly scenarios: readonly { readonly name: string; readonly gpuHoursPerDay: number; readonly purchase: string; readonly baseUsd?: number; readonly headUsd: number; readonly baseUnpriced?: readonly string[]; readonly headUnpriced: readonly string[] }[];
 }
 
 export interface Revision {

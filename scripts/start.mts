@@ -8,7 +8,7 @@ const program = cliProgram('start', 'Synthesize every stack offline from the con
     const [{ loadConfigOrExit }, { configPath }] = await Promise.all([import('../config/cli.js'), import('../config/load.js')]);
     const file = configPath();
     const config = loadConfigOrExit(file);
-    const [{ synthesizeWithGuardrails }, { resourcesOf }, { formatResourceSummary }, { estimateStacks }, { formatGuardrailReport }] = await Promise.all([
+    const [{ synthesizeWithGuardrails }, { resourcesOf }, { formatResourceSummary }, { estimateStacks, formatTotal }, { formatGuardrailReport }] = await Promise.all([
       import('../stacks/synth.js'), import('../shared/terraform-json.js'), import('./lib/summary.js'),
       import('../cost/estimate.js'), import('../guardrails/index.js'),
     ]);
@@ -23,8 +23,9 @@ const program = cliProgram('start', 'Synthesize every stack offline from the con
 
     const result: Record<string, string | number> = { stacks: stacks.length, resources: resources.length };
     const cost = estimateStacks(stacks, config); // the config's default scenario (cost/, docs/cost.md)
-    console.log(`monthly cost, scenario ${cost.scenario.name}: $${cost.totalUsd.toFixed(2)} (${cost.lines.map((l) => `${l.label} $${l.monthlyUsd.toFixed(2)}`).join(', ')})\n`);
-    result.monthly_usd = cost.totalUsd.toFixed(2);
+    console.log(`monthly cost, scenario ${cost.scenario.name}: ${formatTotal(cost.totalUsd, cost.unpriced)} (${[...cost.lines.map((l) => `${l.label} $${l.monthlyUsd.toFixed(2)}`), ...cost.unpriced.map((u) => `${u} unpriced`)].join(', ')})\n`);
+    // A lower bound is marked as one (`12.34+unpriced`), never a bare figure that reads as the whole cost.
+    result.monthly_usd = `${cost.totalUsd.toFixed(2)}${cost.unpriced.length ? '+unpriced' : ''}`;
     console.log(`${formatGuardrailReport(guardrails)}\n`);
     result.guardrail_failures = guardrails.failures.length;
     console.log(`RESULT ${Object.entries(result).map(([k, v]) => `${k}=${v}`).join(' ')}`);

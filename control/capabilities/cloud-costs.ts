@@ -20,6 +20,7 @@ export const cloudCosts = defineCapability({
     hostinger: z.object({ fixedMonthlyUsd: z.number() }),
     total: z.object({ monthToDateUsd: z.number(), forecastUsd: z.number().nullable() }),
     budget: z.object({ name: z.string(), limitUsd: z.number(), status: z.enum(['ok', 'warning', 'over']) }).nullable(),
+    thresholdsUsd: z.array(z.number()).describe('the budget alert thresholds from the config (budgets.thresholdsUsd)'),
   }),
   mutates: false,
   cacheable: true,
@@ -36,6 +37,7 @@ export const cloudCosts = defineCapability({
       hostinger: { fixedMonthlyUsd: r.vpsMonthlyUsd },
       total: { monthToDateUsd: r.totalUsd, forecastUsd: r.totalForecastUsd ?? null },
       budget: r.budget ? { name: r.budget.name, limitUsd: r.budget.limitUsd, status: r.budget.status } : null,
+      thresholdsUsd: ctx.config.budgets.thresholdsUsd,
     };
   },
 });

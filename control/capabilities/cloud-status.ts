@@ -13,6 +13,15 @@ const instance = z.object({
   address: z.string().nullable(),
   costUsd: z.number().nullable().describe('session cost so far (GPU) or the fixed monthly price (VPS); null when unknown'),
   costBasis: z.enum(['session', 'monthly-fixed', 'unknown']),
+  gpu: z.object({
+    instanceType: z.string().nullable(), market: z.enum(['spot', 'on-demand']).nullable(),
+    usdPerHour: z.number().nullable().describe('the session\'s rate (Spot price or on-demand); null when unknown'),
+    rateSource: z.string().nullable(), uptimeSeconds: z.number().nullable(),
+  }).nullable(),
+  vps: z.object({
+    containersUp: z.number().nullable(), containersTotal: z.number().nullable(), diskGb: z.number().nullable(),
+    lastBackupAt: z.string().nullable(), unknownWhy: z.string(),
+  }).nullable(),
 });
 
 export const cloudStatus = defineCapability({

@@ -12,6 +12,7 @@ import { ControlError, type ControlErrorKind } from '../errors';
 import { mcpServerFor } from '../mcp/server';
 import type { ControlPlane } from '../plane';
 import { openApiDocument, pathParams } from './openapi';
+import { PAGE_ROUTES, registerPage } from '../../web/serve';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +20,8 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC = new Set(['/livez', '/openapi.json']);
+// The cloud page's files are public (no data in them); everything it shows comes from the token-checked API.
+const PUBLIC = new Set<string>(['/livez', '/openapi.json', ...PAGE_ROUTES]);
 
 const sendError = (reply: FastifyReply, status: number, kind: ControlErrorKind | string, message: string) =>
   reply.code(status).type('application/json').send({ error: { kind, message } });
@@ -81,6 +83,9 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
   app.get('/livez', async () => ({ ok: true }));
   const doc = openApiDocument(plane.registry, { version: opts.version ?? '1.0.0' });
   app.get('/openapi.json', async () => doc);
+  // Who the token belongs to and what it may do: the cloud page shows only the buttons the token can use.
+  app.get('/api/me', async (req) => ({ agent: req.agent!, capabilities: plane.registry.forAgent(config, req.agent!).map((c) => c.name) }));
+  registerPage(app);
 
   for (const cap of plane.registry.capabilities) {
     for (const b of cap.http) {

@@ -72,7 +72,7 @@ test('GET /api/cloud/instances: the GPU and the VPS in one shape; a burst of pol
     expect.objectContaining({ provider: 'aws', id: 'i-0123456789abcdef0', role: 'gpu', state: 'stopped', costBasis: expect.any(String) }),
     expect.objectContaining({ provider: 'hostinger', id: '100001', role: 'vps', state: 'running', address: '203.0.113.10', costUsd: 19.99, costBasis: 'monthly-fixed' }),
   ]);
-  for (const i of body.instances) expect(Object.keys(i).sort()).toEqual(['address', 'costBasis', 'costUsd', 'detail', 'id', 'provider', 'role', 'state']);
+  for (const i of body.instances) expect(Object.keys(i).sort()).toEqual(['address', 'costBasis', 'costUsd', 'detail', 'gpu', 'id', 'provider', 'role', 'state', 'vps']);
   expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
   expect(hostinger.calls(VM)).toHaveLength(1);
 });
@@ -205,7 +205,7 @@ test('the OpenAPI document is generated from the same schemas: every route, its 
   const doc = await r.json() as { openapi: string; paths: Record<string, Record<string, any>> };
   expect(doc.openapi).toBe('3.1.0');
   expect(Object.keys(doc.paths).sort()).toEqual([
-    '/api/aws/bedrock/invoke', '/api/cloud/costs/current', '/api/cloud/deploy', '/api/cloud/instances',
+    '/api/aws/bedrock/invoke', '/api/cloud/costs/current', '/api/cloud/costs/daily', '/api/cloud/deploy', '/api/cloud/gpu-hours', '/api/cloud/instances',
     '/api/cloud/instances/{provider}/{id}/start', '/api/cloud/instances/{provider}/{id}/stop', '/api/cloud/rollback', '/health/aws', '/health/hostinger',
   ]);
   const instances = doc.paths['/api/cloud/instances']!.get.responses[200].content['application/json'].schema;
@@ -216,4 +216,29 @@ test('the OpenAPI document is generated from the same schemas: every route, its 
   const startOp = doc.paths['/api/cloud/instances/{provider}/{id}/start']!.post;
   expect(startOp.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(['path:provider', 'path:id']);
   expect(startOp.requestBody).toBeUndefined();
+});
+
+test('GET /api/me names the token\'s agent and its capabilities (the cloud page hides what the token cannot do)', async () => {
+  const viewer = await (await call('GET', '/api/me', 'agent-viewer')).json();
+  expect(viewer).toEqual({ agent: 'agent-viewer', capabilities: ['cloud:status', 'cloud:costs', 'cloud:cost-daily', 'cloud:gpu-hours', 'health'] });
+  expect((await call('GET', '/api/me')).status).toBe(401);
+});
+
+test('GET /api/cloud/costs/daily and /api/cloud/gpu-hours: days 1-90, Cost Explorer DAILY; a bad days value is a 400', async () => {
+  ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [
+    { TimePeriod: { Start: '2026-11-01', End: '2026-11-02' }, Total: { UnblendedCost: { Amount: '1.234', Unit: 'USD' }, UsageQuantity: { Amount: '3', Unit: 'Hrs' } }, Estimated: false },
+    { TimePeriod: { Start: '2026-11-02', End: '2026-11-03' }, Total: { UnblendedCost: { Amount: '0', Unit: 'USD' }, UsageQuantity: { Amount: '0', Unit: 'Hrs' } }, Estimated: true },
+  ] });
+  const daily = await (await call('GET', '/api/cloud/costs/daily?days=2', 'agent-viewer')).json();
+  expect(daily.days).toEqual([{ date: '2026-11-01', usd: 1.23, estimated: false }, { date: '2026-11-02', usd: 0, estimated: true }]);
+  const input = ce.commandCalls(GetCostAndUsageCommand)[0]!.args[0].input;
+  expect(input.Granularity).toBe('DAILY');
+  expect(new Date(`${input.TimePeriod!.End}T00:00:00Z`).getTime() - new Date(`${input.TimePeriod!.Start}T00:00:00Z`).getTime()).toBe(2 * 86_400_000);
+  const hours = await (await call('GET', '/api/cloud/gpu-hours', 'agent-viewer')).json();
+  expect(hours.instanceType).toBe('g4dn.xlarge');
+  expect(hours.days[0]).toEqual({ date: '2026-11-01', hours: 3, usd: 1.23 });
+  expect(JSON.stringify(ce.commandCalls(GetCostAndUsageCommand)[1]!.args[0].input.Filter)).toContain('EC2: Running Hours');
+  const bad = await call('GET', '/api/cloud/costs/daily?days=400', 'agent-viewer');
+  expect(bad.status).toBe(400);
+  expect((await call('GET', '/api/cloud/costs/daily', 'agent-marcus')).status).toBe(403);
 });

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../config/load';
-import type { UsageScenario } from '../../../config/schema';
-import { diffEstimates, estimateInventory, estimateStacks, formatDelta } from '../../../cost/estimate';
+import { GPU_INSTANCE_TYPES, type UsageScenario } from '../../../config/schema';
+import { diffEstimates, estimateInventory, estimateStacks, formatDelta, formatDiffDelta, formatTotal } from '../../../cost/estimate';
 import { inventoryOf, projectedInventory, withProjection } from '../../../cost/inventory';
 import { priceBook } from '../../../cost/prices';
 import euNorth1 from '../../../cost/prices.eu-north-1.json';
@@ -85,6 +85,32 @@ describe('cost estimator', () => {
     expect(est.lines.find((l) => l.id === 'cw-alarms')!.monthlyUsd).toBeCloseTo(12 * 0.1 + 0.5, 5);
     expect(est.lines.find((l) => l.id === 'gpu-compute')).toBeUndefined();
     expect(est.warnings.join()).toMatch(/no on-demand price for g6\.xlarge/);
+    expect(est.unpriced).toEqual(['EC2 g6.xlarge compute']);
+    expect(formatTotal(est.totalUsd, est.unpriced)).toMatch(/^\$\d+\.\d\d \+ unpriced \(EC2 g6\.xlarge compute\)$/);
+  });
+
+  test('moving to an unpriced GPU is an unknown change, never a saving', () => {
+    const base = estimateStacks([gpuStack()], config, moderate);
+    const head = estimateStacks([gpuStack({ instanceType: 'g6.xlarge' })], config, moderate);
+    expect(head.totalUsd).toBeLessThan(base.totalUsd); // the priced part alone would read as a saving
+    const diff = diffEstimates(base, head);
+    expect(diff.deltaUsd).toBeNull();
+    expect(formatDiffDelta(diff)).toBe('change unknown (unpriced: EC2 g6.xlarge compute)');
+    expect(formatDiffDelta(diffEstimates(base, base))).toBe('±$0.00');
+  });
+
+  test('every GPU type the config accepts has an on-demand price with its source and date', () => {
+    const book = priceBook('eu-north-1');
+    for (const t of GPU_INSTANCE_TYPES) {
+      const p = book.price(`ec2.on-demand.${t}`);
+      expect(p.usd).toBeGreaterThan(0);
+      expect(p.source).toMatch(/^https:\/\/aws\.amazon\.com\//);
+      expect(p.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      const est = estimateStacks([gpuStack({ instanceType: t })], config, moderate);
+      expect(est.unpriced).toEqual([]);
+    }
+    const onDemandTypes = Object.keys(book.prices).filter((id) => id.startsWith('ec2.on-demand.')).map((id) => id.slice('ec2.on-demand.'.length));
+    expect([...GPU_INSTANCE_TYPES].sort()).toEqual(onDemandTypes.sort());
   });
 
   test('a diff lists only the lines that moved', () => {
@@ -93,7 +119,7 @@ describe('cost estimator', () => {
     const diff = diffEstimates(base, head);
     expect(diff.lines.map((l) => l.id).sort()).toEqual(['gpu-compute', 'secrets']);
     expect(diff.deltaUsd).toBeCloseTo(head.totalUsd - base.totalUsd, 2);
-    expect(formatDelta(diff.deltaUsd)).toMatch(/^\+\$\d+\.\d\d$/);
+    expect(formatDelta(diff.deltaUsd!)).toMatch(/^\+\$\d+\.\d\d$/);
   });
 
   test('projection fills only the components the synth lacks, and says which', () => {
