@@ -229,12 +229,12 @@ test('GET /api/cloud/costs/daily and /api/cloud/gpu-hours: days 1-90, Cost Explo
     { TimePeriod: { Start: '2026-11-01', End: '2026-11-02' }, Total: { UnblendedCost: { Amount: '1.234', Unit: 'USD' }, UsageQuantity: { Amount: '3', Unit: 'Hrs' } }, Estimated: false },
     { TimePeriod: { Start: '2026-11-02', End: '2026-11-03' }, Total: { UnblendedCost: { Amount: '0', Unit: 'USD' }, UsageQuantity: { Amount: '0', Unit: 'Hrs' } }, Estimated: true },
   ] });
-  const daily = await (await call('GET', '/api/cloud/costs/daily?days=2', 'agent-viewer')).json();
+  const daily = await (await call('GET', '/api/cloud/costs/daily?days=2', 'agent-viewer')).json() as { days: unknown[] };
   expect(daily.days).toEqual([{ date: '2026-11-01', usd: 1.23, estimated: false }, { date: '2026-11-02', usd: 0, estimated: true }]);
   const input = ce.commandCalls(GetCostAndUsageCommand)[0]!.args[0].input;
   expect(input.Granularity).toBe('DAILY');
   expect(new Date(`${input.TimePeriod!.End}T00:00:00Z`).getTime() - new Date(`${input.TimePeriod!.Start}T00:00:00Z`).getTime()).toBe(2 * 86_400_000);
-  const hours = await (await call('GET', '/api/cloud/gpu-hours', 'agent-viewer')).json();
+  const hours = await (await call('GET', '/api/cloud/gpu-hours', 'agent-viewer')).json() as { instanceType: string; days: unknown[] };
   expect(hours.instanceType).toBe('g4dn.xlarge');
   expect(hours.days[0]).toEqual({ date: '2026-11-01', hours: 3, usd: 1.23 });
   expect(JSON.stringify(ce.commandCalls(GetCostAndUsageCommand)[1]!.args[0].input.Filter)).toContain('EC2: Running Hours');
