@@ -10,7 +10,6 @@ import type { ZiggieConfig } from '../config/schema';
 import type { OpsContext } from '../ops/context';
 import { ControlError } from './errors';
 import type { ControlPlane } from './plane';
-import { TokenStoreError } from './tokens';
 
 export interface AgentCliTools {
   out(line: string): void;
@@ -102,6 +101,8 @@ export function addAgentCommands(program: Command, t: AgentCliTools, planeFor?: 
       t.err(`${action === 'issue' ? 'issued' : 'rotated'} a token for ${o.agent}; it is shown once, now — store it where the agent reads it${action === 'rotate' ? ' (the old one no longer works)' : ''}`);
       t.out(String(value));
     } catch (err) {
+      // loaded here, not at the top: the token store brings zod, which `ziggie --help` does not need
+      const { TokenStoreError } = await import('./tokens.js');
       if (!(err instanceof TokenStoreError)) throw err;
       t.err(`ziggie: ${err.message}`);
       t.fail(1);

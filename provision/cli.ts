@@ -12,11 +12,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { cliProgram } from '../shared/cli';
 import { ProvisionInputError } from './errors';
 import { parseExtraVar } from './extra-vars';
-import { loadInventory, selectHosts, type Inventory } from './inventory';
+import type { Inventory } from './inventory';
 import type { Output } from './output';
-import { flattenTasks, type Playbook } from './playbook';
-import { exitCodeOf, writeReport } from './report';
-import { runPlaybook, tagSelected, type RunOptions, type RunReport } from './runner';
+import type { Playbook } from './playbook';
+import type { RunOptions, RunReport } from './runner';
 import { redact } from './secret';
 import { trace } from './trace';
 
@@ -133,6 +132,10 @@ export function cliErrorCode(e: unknown): number {
 export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: CliOptions, extras: RunCliExtras = {}): Promise<number> {
   const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
   try {
+    // the engine loads when a run starts: parsing (and --help) needs none of it
+    const [{ loadInventory, selectHosts }, { flattenTasks }, { exitCodeOf, writeReport }, { runPlaybook, tagSelected }] = await Promise.all([
+      import('./inventory.js'), import('./playbook.js'), import('./report.js'), import('./runner.js'),
+    ]);
     const inv = extras.inventory ?? loadInventory(o.inventory);
     trace('inventory loaded');
     if (o.listHosts || o.listTasks) {

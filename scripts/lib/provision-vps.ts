@@ -14,7 +14,7 @@
 import type { ZiggieConfig } from '../../config/schema';
 import type { VpsPlaybookOptions } from '../../playbooks/hostinger-vps';
 import { cliErrorCode, parseCli, runParsed, type CliOptions, type RunCliExtras } from '../../provision/cli';
-import { selectHosts, type Inventory } from '../../provision/inventory';
+import type { Inventory } from '../../provision/inventory';
 
 export type SnapshotFn = (config: ZiggieConfig, log: (line: string) => void) => Promise<string>;
 
@@ -71,7 +71,7 @@ export async function provisionVps(argv: string[], deps: ProvisionVpsDeps = {}):
 export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}): Promise<number> {
   const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
   const listing = o.listHosts || o.listTasks;
-  const [{ ConfigError, configPath, loadConfig }, { vpsPlaybook }, { loadInventory }] = await Promise.all([
+  const [{ ConfigError, configPath, loadConfig }, { vpsPlaybook }, { loadInventory, selectHosts }] = await Promise.all([
     import('../../config/load.js'), import('../../playbooks/hostinger-vps.js'), import('../../provision/inventory.js'),
   ]);
 
