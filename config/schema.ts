@@ -229,7 +229,11 @@ const sectionsSchema = z.strictObject({
   bedrock: z.strictObject({
     modelArns: z.array(z.string().regex(BEDROCK_ARN, { error: 'not a Bedrock model ARN' })).default([]),
   }),
-  notifications: z.strictObject({ emails: z.array(email).min(1) }),
+  notifications: z.strictObject({
+    emails: z.array(email).min(1),
+    /** Optional n8n webhook the monthly cost report and the weekly digest are also POSTed to (JSON). */
+    costReportWebhookUrl: httpsUrl.optional(),
+  }),
   ops: z.strictObject({
     awsMaxAttempts: z.number().int().min(1).max(10),
     /** Per attempt, for every AWS and Hostinger call: no call waits silently. */

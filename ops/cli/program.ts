@@ -20,6 +20,7 @@ const load = {
   config: () => import('../../config/load.js'),
   context: () => import('../context.js'),
   cost: () => import('../cost.js'),
+  costReport: () => import('../../cost/report.js'),
   errors: () => import('../aws/errors.js'),
   firewall: () => import('../hostinger/firewall.js'),
   gpu: () => import('../gpu/service.js'),
@@ -238,7 +239,7 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     });
 
   // ── cost ─────────────────────────────────────────────────────────────────────────────────────────
-  program.command('cost').description('AWS spend by service, forecast and budget, plus the VPS, for a month')
+  const costCmd = program.command('cost').description('AWS spend by service, forecast and budget, plus the VPS, for a month')
     .option('--month <YYYY-MM>', 'a past month (default: this month to date)', month)
     .action(async (o: { month?: string }, cmd: Command) => {
       const c = await context(cmd);
@@ -262,6 +263,23 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
         if (r.budgetNote) out(`budget: ${r.budgetNote}`);
       });
       if (r.budget?.status === 'over') fail();
+    });
+
+  // `cost report`: the same report the monthly Lambda e-mails (cost/report.ts), printed here.
+  costCmd.command('report').description('last month\'s cost report (the one e-mailed on the 1st): by service, change, GPU hours, forecast')
+    .option('--month <YYYY-MM>', 'a whole past month (default: last month)', month)
+    .option('--weekly', 'the weekly digest instead (last 7 days)')
+    .option('--html', 'a self-contained HTML page with the daily chart')
+    .action(async (o: { month?: string; weekly?: boolean; html?: boolean }, cmd: Command) => {
+      const c = await context(cmd);
+      const r = await load.costReport();
+      const settings = { gpuInstanceType: c.config.gpu.instanceType, vpsMonthlyUsd: c.config.vps.monthlyCostUsd, budgetLimitUsd: c.config.budgets.monthlyLimitUsd, thresholdsUsd: c.config.budgets.thresholdsUsd };
+      const now = deps.now?.();
+      // `cost` has its own --month; commander may hand the flag to it rather than to `report`
+      const m = o.month ?? (cmd.parent?.opts() as { month?: string } | undefined)?.month;
+      const doc = o.weekly ? await r.weeklyDigest(c.aws.costExplorer, settings, { now }) : await r.monthlyReport(c.aws.costExplorer, settings, { now, month: m });
+      if (o.html) out(r.reportHtml(doc));
+      else emit(doc, () => out(r.reportText(doc).trimEnd()));
     });
 
   // ── health ───────────────────────────────────────────────────────────────────────────────────────

@@ -225,6 +225,25 @@ describe('cost', () => {
     expect(bad.err).toBe("error: option '--month <YYYY-MM>' argument '2024-13' is invalid. expected a month such as 2025-06\n");
     expect(mocks.ce.calls()).toHaveLength(calls);
   });
+
+  test('cost report --month: the monthly report as text, --json and --html with the chart', async () => {
+    mocks.ce.on(GetCostAndUsageCommand).callsFake(async (input: { Granularity: string; TimePeriod: { Start: string }; Filter?: unknown }) => {
+      if (input.Granularity === 'DAILY') return { ResultsByTime: Array.from({ length: 28 }, (_, i) => ({ TimePeriod: { Start: `2025-02-${String(i + 1).padStart(2, '0')}` }, Total: { UnblendedCost: { Amount: '1', Unit: 'USD' } } })) };
+      if (input.Filter) return { ResultsByTime: [{ Total: { UsageQuantity: { Amount: '10', Unit: 'Hrs' }, UnblendedCost: { Amount: '2', Unit: 'USD' } } }] };
+      return { ResultsByTime: [{ Groups: [{ Keys: ['Amazon Elastic Compute Cloud - Compute'], Metrics: { UnblendedCost: { Amount: input.TimePeriod.Start === '2025-02-01' ? '28' : '20', Unit: 'USD' } } }] }] };
+    });
+    mocks.ce.on(GetCostForecastCommand).resolves({ Total: { Amount: '40', Unit: 'USD' } });
+    const text = await cli(['cost', 'report', '--month', '2025-02']);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^Ziggie cost report 2025-02/);
+    expect(text.out).toMatch(/Total \$47\.99 = AWS \$28\.00 \+ Hostinger VPS \$19\.99/);
+    expect(text.out).toMatch(/GPU g4dn\.xlarge: 10\.0 h, \$2\.00, \$0\.200\/h/);
+    const json = JSON.parse((await cli(['--json', 'cost', 'report', '--month', '2025-02'])).out);
+    expect(json).toMatchObject({ kind: 'monthly', title: '2025-02', awsUsd: 28, previousAwsUsd: 20, changeUsd: 8 });
+    const html = (await cli(['cost', 'report', '--month', '2025-02', '--html'])).out;
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html.match(/<rect class="point"/g)).toHaveLength(28);
+  });
 });
 
 describe('health', () => {
