@@ -2,7 +2,9 @@
  * What a capability needs from AWS: IAM actions on resources, computed from the config. The control plane's own
  * identity (stacks/iam.ts, `controlPlane`) is the union of these and nothing more; the IAM simulator checks it.
  */
+import type { ZiggieConfig } from '../config/schema';
 import type { PolicyStatement } from '../shared/iam-policy';
+import { ziggieNames } from '../shared/names';
 
 export interface IamNeed {
   /** `ec2:StartInstances`, … */
@@ -49,4 +51,9 @@ function mergeConditions(a?: PolicyStatement['Condition'], b?: PolicyStatement['
   const out: NonNullable<PolicyStatement['Condition']> = { ...a };
   for (const [op, kv] of Object.entries(b)) out[op] = { ...(out[op] ?? {}), ...kv };
   return out;
+}
+
+/** What the pipeline itself needs for every call: its audit records (the stream is per host, created on first use). */
+export function pipelineNeeds(config: ZiggieConfig): IamNeed[] {
+  return [{ why: 'Write the audit record of every call', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${ziggieNames(config).auditLogGroupArn}:log-stream:*`] }];
 }

@@ -24,6 +24,8 @@ export class IamStack extends ZiggieStack {
   readonly vpsUser: IamUser;
   /** Undefined when no Bedrock model is configured. */
   readonly bedrockUser?: IamUser;
+  /** The control center's identity; undefined when the config has no agents. */
+  readonly controlPlaneUser?: IamUser;
 
   constructor(scope: Construct, id: string, config: ZiggieConfig) {
     super(scope, id, { config });
@@ -137,6 +139,12 @@ export class IamStack extends ZiggieStack {
         }]);
     }
 
+    if (Object.keys(config.agents).length > 0) {
+      this.controlPlaneUser = this.userWithPolicy('control-plane', `${config.project}-control-plane`, `${config.project}-control-plane`,
+        names.iamPath, 'The agent control plane on the VPS: exactly what its capabilities declare (control/capabilities)',
+        controlPlaneStatements(config, fromVps));
+    }
+
     new TerraformOutput(this, 'agent_policy_arn', { value: this.agentPolicy.arn });
     new TerraformOutput(this, 'vps_user', { value: this.vpsUser.name });
   }
@@ -149,4 +157,65 @@ export class IamStack extends ZiggieStack {
     new IamUserPolicyAttachment(this, `${id}-policy-attachment`, { user: user.name, policyArn: policy.arn });
     return user;
   }
+}
+
+/**
+ * The control plane's policy: the union of what its capabilities declare (each `iam(config)` in
+ * control/capabilities, plus the audit log), every statement bound to the VPS's address.
+ * test/unit/control/iam.test.ts replays each declared call through the IAM simulator against this policy and
+ * fails on a call it denies or a statement no capability needs.
+ */
+function controlPlaneStatements(config: ZiggieConfig, fromVps: NonNullable<PolicyStatement['Condition']>): PolicyStatement[] {
+  const names = ziggieNames(config);
+  const assets = `arn:aws:s3:::${config.storage.assetsBucket}`;
+  const frontend = config.controlCenter?.deploy.frontend.prefix ?? 'frontend/';
+  const distribution = config.controlCenter?.deploy.frontend.cloudfrontDistributionId;
+  return [
+    {
+      // Describe*, GetMetricStatistics and Cost Explorer have no resource-level permissions: Resource must be "*".
+      Sid: 'ReadOnlyUnscopable',
+      Effect: 'Allow',
+      Action: ['ce:GetCostAndUsage', 'ce:GetCostForecast', 'cloudwatch:GetMetricStatistics', 'ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory'],
+      Resource: '*',
+      Condition: fromVps,
+    },
+    {
+      Sid: 'StartStopProjectInstancesOnly',
+      Effect: 'Allow',
+      Action: ['ec2:StartInstances', 'ec2:StopInstances'],
+      Resource: names.arn('ec2', 'instance/*'),
+      Condition: { ...fromVps, StringEquals: { 'aws:ResourceTag/Project': config.tags.Project } },
+    },
+    {
+      Sid: 'ReadHostingerToken',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: secretArnPattern(config, config.secrets.hostingerApiToken),
+      Condition: fromVps,
+    },
+    { Sid: 'ViewProjectBudget', Effect: 'Allow', Action: 'budgets:ViewBudget', Resource: `arn:aws:budgets::${config.accountId}:budget/${names.budget}`, Condition: fromVps },
+    { Sid: 'DescribeProjectAlarms', Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: names.arn('cloudwatch', `alarm:${config.project}-*`), Condition: fromVps },
+    {
+      Sid: 'ListFrontendPrefix',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: assets,
+      Condition: { ...fromVps, StringLike: { 's3:prefix': [`${frontend}*`] } },
+    },
+    { Sid: 'PublishFrontend', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${assets}/${frontend}*`, Condition: fromVps },
+    ...(distribution ? [{
+      Sid: 'InvalidateFrontend', Effect: 'Allow' as const, Action: 'cloudfront:CreateInvalidation',
+      Resource: `arn:aws:cloudfront::${config.accountId}:distribution/${distribution}`, Condition: fromVps,
+    }] : []),
+    ...(config.bedrock.modelArns.length ? [{
+      Sid: 'InvokeConfiguredModels', Effect: 'Allow' as const, Action: 'bedrock:InvokeModel', Resource: [...config.bedrock.modelArns], Condition: fromVps,
+    }] : []),
+    {
+      Sid: 'WriteAuditLog',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${names.auditLogGroupArn}:log-stream:*`,
+      Condition: fromVps,
+    },
+  ];
 }

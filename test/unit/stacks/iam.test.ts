@@ -48,7 +48,7 @@ describe('iam stack', () => {
   });
 
   test('VPS identity: an IAM user with no access key or password in Terraform', () => {
-    expect(s.of('aws_iam_user').map((u) => u.config.name).sort()).toEqual(['ziggie-bedrock', 'ziggie-vps']);
+    expect(s.of('aws_iam_user').map((u) => u.config.name).sort()).toEqual(['ziggie-bedrock', 'ziggie-control-plane', 'ziggie-vps']);
     expect(s.of('aws_iam_access_key')).toHaveLength(0);
     expect(s.of('aws_iam_user_login_profile')).toHaveLength(0);
     expect(s.stack.json.output ?? {}).not.toHaveProperty('secret');
@@ -79,12 +79,12 @@ describe('iam stack', () => {
     const changed = exampleConfig();
     changed.bedrock.modelArns = [];
     const c = synth((app) => new IamStack(app, 'iam', changed));
-    expect(c.of('aws_iam_user').map((u) => u.config.name)).toEqual(['ziggie-vps']);
+    expect(c.of('aws_iam_user').map((u) => u.config.name).sort()).toEqual(['ziggie-control-plane', 'ziggie-vps']);
   });
 
   test('each user gets exactly its own policy', () => {
     const attachments = s.of('aws_iam_user_policy_attachment').map((a) => [a.config.user, a.config.policy_arn]);
-    expect(attachments).toHaveLength(2);
-    expect(attachments.map(([u]) => u).sort()).toEqual([expect.stringContaining('bedrock-user'), expect.stringContaining('vps-user')]);
+    expect(attachments).toHaveLength(3);
+    expect(attachments.map(([u]) => u).sort()).toEqual([expect.stringContaining('bedrock-user'), expect.stringContaining('control-plane-user'), expect.stringContaining('vps-user')]);
   });
 });
