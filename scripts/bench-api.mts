@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     await r.arrayBuffer();
     if (r.status !== 200) throw new Error(String(r.status));
   };
-  const many = <T>(f: () => T): T[] => Array.from({ length: CONNECTIONS }, f);
+  const many = <T,>(f: () => T): T[] => Array.from({ length: CONNECTIONS }, f);
 
   const mcpClients = await Promise.all(many(async () => {
     const c = new Client({ name: 'bench', version: '1.0.0' });

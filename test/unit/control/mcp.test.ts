@@ -1,5 +1,5 @@
 /**
- * The MCP surface with the SDK's own client: over stdio (StdioClientTransport spawning scripts/mcp.ts, the way an
+ * The MCP surface with the SDK's own client: over stdio (StdioClientTransport spawning scripts/mcp.mts through the launcher, the way an
  * MCP host would) and over streamable HTTP (the control center's /mcp on loopback). Tools per agent, a call, a
  * refused tool, bad params → one clear error, every call in the audit log.
  */
