@@ -25,15 +25,20 @@ export async function repoRoot(dir: string): Promise<string> {
 }
 
 /**
- * The config file a checkout synthesizes with: ZIGGIE_CONFIG when set (a path inside the repository is taken
- * from that checkout, so base uses base's copy), else the checkout's own example config.
+ * The config file a checkout synthesizes with: ZIGGIE_CONFIG when set, else the checkout's own example config.
+ * A path inside the repository is taken from that checkout when the checkout has it (a tracked config: base
+ * uses base's copy); a file only the working tree has (the gitignored `config/ziggie.yaml` of the README's
+ * own-config flow) and a path outside the repository are used as they are on both sides.
  */
-export function configFor(checkout: string, repo: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function configFor(checkout: string, repo: string, env: NodeJS.ProcessEnv = process.env,
+  exists: (file: string) => boolean = existsSync): string | undefined {
   const given = env.ZIGGIE_CONFIG;
   if (!given) return undefined;
   const abs = path.resolve(repo, given);
   const rel = path.relative(repo, abs);
-  return rel.startsWith('..') || path.isAbsolute(rel) ? abs : path.join(checkout, rel);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return abs;
+  const inCheckout = path.join(checkout, rel);
+  return exists(inCheckout) ? inCheckout : abs;
 }
 
 /**

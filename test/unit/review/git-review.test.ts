@@ -50,6 +50,26 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+test('own config inside the repository, untracked (README flow): base and head both synthesize from it', async () => {
+  const own = path.join(tmp, 'config/ziggie.yaml');
+  writeFileSync(own, readFileSync(path.join(tmp, 'config/ziggie.example.yaml'), 'utf8').replace(/monthlyLimitUsd: \d+/, 'monthlyLimitUsd: 321'));
+  try {
+    edit('README.md', '# ziggie-infra', '# ziggie-infra (docs change)');
+    git('commit', '-qam', 'docs only');
+    let review: Review;
+    try {
+      review = await runReview({ repo: tmp, base: 'HEAD~1', env: { ...process.env, ZIGGIE_CONFIG: 'config/ziggie.yaml' } });
+    } finally {
+      git('reset', '-q', '--hard', 'HEAD~1');
+    }
+    // Base read the same file (not its example config): the budget limit would otherwise show as a change.
+    expect(review.stacks.filter((s) => s.status !== 'unchanged').map((s) => s.stack)).toEqual([]);
+    expect(review.warnings.join('\n')).not.toMatch(/ENOENT|cannot read/);
+  } finally {
+    rmSync(own, { force: true });
+  }
+});
+
 test('a bucket made public (code change): public-access risk, new guardrail failure, exit 1, worktree cleaned up', async () => {
   const review = await reviewChange('make buckets public', () => edit('modules/private-bucket.ts', /blockPublicAcls: true/, 'blockPublicAcls: false'));
   // Base was synthesized with base's own code: only head has the flag off.
