@@ -272,6 +272,7 @@ function parseArgs(args: string[], options: OptionSpec[]): Parsed {
 /** What is wrong with a `cdktf …` line, judged by the real CLI's usage and the app's stacks; [] when nothing. */
 export async function checkCdktf(argv: string[], cli: CdktfUsage, app: AppStacks): Promise<string[]> {
   const [command, ...args] = argv;
+  if (isPlaceholder(command)) return []; // `npx cdktf …`, `cdktf <command>`: prose about the CLI as a whole
   const root = await cli.usage();
   if (!root.commands.includes(command)) return [`unknown cdktf command "${command}" (cdktf --help lists: ${root.commands.join(', ')})`];
   const usage = await cli.usage(command);
