@@ -54,7 +54,10 @@ export function commandsIn(markdown: string, file: string): DocCommand[] {
       return;
     }
     if (fenced) {
-      out.push(...segments(stripComment(line.replace(/^\s*\$ /, ''))).flatMap((s) => commandOf(s, `${file}:${i + 1}`)));
+      // A shell line starts with a command word; a layout or output line ("main.ts  the app; npm run …") does not.
+      const shell = stripComment(line.replace(/^\s*\$ /, ''));
+      const first = tokenize(shell).find((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)) ?? '';
+      if (/^([a-z][\w-]*|\.)$/.test(first)) out.push(...segments(shell).flatMap((s) => commandOf(s, `${file}:${i + 1}`)));
     } else if (line.trim() === '') flushProse();
     else prose.push({ text: line, line: i + 1 });
   });
@@ -87,7 +90,11 @@ function commandOf(segment: string, where: string): DocCommand[] {
   while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) words.shift(); // VAR=value prefixes
   if (words[0] === 'npx' && words[1] === 'cdktf') words.shift();
   if (words[0] === 'cdktf' && words.length > 1) return [{ where, text: segment, argv: words.slice(1), tool: 'cdktf' }];
-  if (words[0] === 'npm' && ['run', 'start', 'test'].includes(words[1] ?? '')) return [{ where, text: segment, argv: words.slice(1), tool: 'npm' }];
+  // `npm run` alone is prose about npm scripts in general.
+  if (words[0] === 'npm' && ['start', 'test'].includes(words[1] ?? '')) return [{ where, text: segment, argv: words.slice(1), tool: 'npm' }];
+  if (words[0] === 'npm' && words[1] === 'run' && words.slice(2).some((w) => !w.startsWith('-'))) {
+    return [{ where, text: segment, argv: words.slice(1), tool: 'npm' }];
+  }
   return [];
 }
 
