@@ -64,3 +64,16 @@ describe('option schemas', () => {
     expect(systemd({ unit: 'a.service', content: 'x' }).facts.file!.arg).toBe('/etc/systemd/system/a.service');
   });
 });
+
+test('a bad option fails the run before any host is contacted', async () => {
+  const { definePlaybook } = require('../../../provision/playbook') as typeof import('../../../provision/playbook');
+  const { runPlaybook } = require('../../../provision/runner') as typeof import('../../../provision/runner');
+  const { MemoryOutput } = require('../../../provision/output') as typeof import('../../../provision/output');
+  const { inventoryOf } = require('./helpers') as typeof import('./helpers');
+  let connected = false;
+  const pb = definePlaybook({ name: 'p', tasks: () => [copy({ name: 'app config', dest: '/etc/app.conf', content: 'a', src: 'app.conf' })] });
+  await expect(
+    runPlaybook(pb, inventoryOf(['x']), { output: new MemoryOutput(), connect: async () => ((connected = true), Promise.reject(new Error('no'))) }),
+  ).rejects.toThrow(new ProvisionInputError('copy (task "app config"): option content / src: mutually exclusive: give exactly one of them'));
+  expect(connected).toBe(false);
+});
