@@ -6,6 +6,7 @@
 import { commandOutput } from '../../provision/facts/command';
 import { fileContent, fileStat } from '../../provision/facts/file';
 import { sha256 } from '../../provision/files';
+import { absolute, bool, common, parseOptions, str, z } from '../../provision/options';
 import { ownerSpec, sh } from '../../provision/shell';
 import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../../provision/task';
 
@@ -31,7 +32,8 @@ export function planRequireGpu(o: RequireGpuOptions, smi: { code: number; out: s
 }
 
 /** Fails the play, before anything changes, on an image without a working NVIDIA driver. Never changes anything. */
-export function requireGpu(o: RequireGpuOptions): Task {
+export function requireGpu(opts: RequireGpuOptions): Task {
+  const o = parseOptions('requireGpu', z.strictObject({ ...common, allowCpu: bool }), opts);
   return defineTask('assert', 'NVIDIA driver present (nvidia-smi -L)', o, {
     facts: { smi: commandOutput(NVIDIA_SMI) },
     plan: ({ smi }) => planRequireGpu(o, smi),
@@ -54,7 +56,18 @@ export interface PipRequirementsOptions extends TaskOptions {
  * a new ComfyUI ref with new requirements reinstalls, an unchanged one costs nothing more than the batched
  * sha256sum of the file facts. A failed install leaves the old stamp, so the next run tries again.
  */
-export function pipRequirements(o: PipRequirementsOptions): Task {
+const pipSchema = z.strictObject({
+  ...common,
+  venv: absolute,
+  file: absolute,
+  pipArgs: z.optional(z.array(str)),
+  optional: z.optional(bool),
+  owner: z.optional(str),
+  group: z.optional(str),
+});
+
+export function pipRequirements(opts: PipRequirementsOptions): Task {
+  const o = parseOptions('pipRequirements', pipSchema, opts);
   const stamp = `${o.venv}/.ziggie-requirements-${sha256(o.file).slice(0, 12)}.sha256`;
   const args = o.pipArgs ?? [];
   return defineTask('pip', `pip install -r ${o.file}`, o, {
@@ -110,7 +123,16 @@ export function waitScript(o: WaitForHttpOptions): string {
 }
 
 /** Waits (on the host) until url answers 2xx. Read-only: always "ok"; skipped in check mode. */
-export function waitForHttp(o: WaitForHttpOptions): Task {
+const waitSchema = z.strictObject({
+  ...common,
+  url: str.check(z.regex(/^https?:\/\//, { error: 'expected an http(s):// URL' })),
+  timeoutSeconds: z.number().check(z.int(), z.positive()),
+  logFile: z.optional(absolute),
+  unit: z.optional(str),
+});
+
+export function waitForHttp(opts: WaitForHttpOptions): Task {
+  const o = parseOptions('waitForHttp', waitSchema, opts);
   return defineTask('wait_for', o.name ?? `wait for ${o.url}`, o, {
     plan(_facts, env): Plan {
       if (env.check) return { changed: false, skipped: 'check mode: not waiting' };
