@@ -10,6 +10,7 @@
  * vps_backup_destination, vps_backup_schedule, vps_ssh_port, vps_aws_endpoints, vps_hardening.
  * docs/vps.md has the walk-through, the restore command and the design choices.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ZiggieConfig } from '../config/schema';
@@ -20,7 +21,7 @@ import { ProvisionInputError } from '../provision/errors';
 import { awsTimeouts, nameEndpointOnFailure } from '../shared/aws-timeouts';
 import { grafanaProvisioningFiles } from './hostinger-vps/grafana';
 import {
-  BACKUP_UNIT, NETWORK, PATHS, SECRETS_UNIT, awsCredentialsFile, backupUnits, composeFile, fail2banJail, mappingDigest,
+  BACKUP_UNIT, NETWORK, PATHS, SECRETS_UNIT, awsCredentialsFile, backupUnits, composeFile, containerName, fail2banJail, mappingDigest,
   projectDir, projectName, secretsUnitFile, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
 } from './hostinger-vps/render';
 import {
@@ -28,6 +29,43 @@ import {
 } from './hostinger-vps/tasks';
 
 export const FETCHER_SRC = path.join(__dirname, 'hostinger-vps', 'ziggie-vps.py');
+
+/** The n8n workflows (docs/n8n/*.json) provision:vps imports into the running n8n. */
+export const N8N_WORKFLOWS_DIR = path.join(__dirname, '..', 'docs', 'n8n');
+const N8N_WORKFLOWS_ON_HOST = '/opt/ziggie/n8n/workflows';
+
+/**
+ * Copy the workflows to the VPS, then `n8n import:workflow` them into the running n8n, once per content: a stamp
+ * named by the files' digest marks an import done, so an unchanged set imports nothing and a failed import is
+ * tried again on the next run. Each workflow has a fixed id, so importing it again replaces it, never duplicates it.
+ */
+export function n8nWorkflowTasks() {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const files = fs.readdirSync(N8N_WORKFLOWS_DIR).filter((f) => f.endsWith('.json')).sort();
+  const contents = files.map((f) => fs.readFileSync(path.join(N8N_WORKFLOWS_DIR, f)));
+  const digest = createHash('sha256');
+  files.forEach((f, i) => digest.update(f).update('\0').update(contents[i]!).update('\0'));
+  const stamp = `${N8N_WORKFLOWS_ON_HOST}/.imported-${digest.digest('hex').slice(0, 16)}`;
+  const container = containerName('n8n');
+  return block({ tags: ['n8n-workflows'] }, [
+    directory({ path: N8N_WORKFLOWS_ON_HOST, mode: '0755', owner: 'root', group: 'root' }),
+    ...files.map((f, i) => copy({ name: `n8n workflow ${f}`, dest: `${N8N_WORKFLOWS_ON_HOST}/${f}`, content: contents[i]!, mode: '0644', owner: 'root', group: 'root' })),
+    shell({
+      name: 'n8n import:workflow (docs/n8n)',
+      cmd: [
+        'set -e',
+        `rm -f ${N8N_WORKFLOWS_ON_HOST}/.imported-*`,
+        `docker exec ${container} rm -rf /tmp/ziggie-workflows`,
+        `docker cp ${N8N_WORKFLOWS_ON_HOST}/. ${container}:/tmp/ziggie-workflows`,
+        `docker exec ${container} n8n import:workflow --separate --input=/tmp/ziggie-workflows`,
+        `docker exec ${container} rm -rf /tmp/ziggie-workflows`,
+        `touch ${stamp}`,
+      ].join('\n'),
+      creates: stamp,
+      timeout: 300,
+    }),
+  ]);
+}
 
 const secretOrString = z.union([z.string().min(1), z.instanceof(Secret)]);
 const endpoint = z.url({ protocol: /^https?$/, error: 'an http(s):// URL' });
@@ -172,6 +210,7 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
             compose({ name: `compose ${c.name}`, project: projectName(c.name), dir: projectDir(c.name), compose: composeFile(c), pull: 'missing' }),
             systemd({ unit: serviceUnit(c.name), content: serviceUnitFile(c), enabled: true, state: 'started', restartOnChange: false }),
           ])),
+          services.some((c) => c.name === 'n8n') && n8nWorkflowTasks(),
         ]),
 
         block({ tags: ['backups'] }, [

@@ -143,6 +143,11 @@ describeTier('testhost', reason, () => {
     expect(await sh('systemctl is-enabled ziggie-backup.timer; systemctl is-active ziggie-backup.timer')).toBe('enabled\nactive\n');
   });
 
+  test('the docs/n8n workflows were imported into n8n once (n8n import:workflow, the stand-in logs it)', async () => {
+    expect(await sh('docker exec ziggie-n8n cat /home/node/.n8n/imports.log'))
+      .toBe('import:workflow --separate --input=/tmp/ziggie-workflows backup-status.json bedrock-chat.json gpu-comfyui-generate.json\n');
+  });
+
   test('second run: changed=0', async () => {
     const ids = await containerIds();
     const r = await provision();
@@ -151,6 +156,8 @@ describeTier('testhost', reason, () => {
     expect(r.code).toBe(0);
     expect(r.recap).toMatchObject({ changed: 0, failed: 0 });
     expect(await containerIds()).toEqual(ids);
+    // the same workflows are not imported again
+    expect((await sh('docker exec ziggie-n8n cat /home/node/.n8n/imports.log')).split('\n').filter(Boolean)).toHaveLength(1);
   });
 
   test('changing one service\'s env recreates only that container', async () => {

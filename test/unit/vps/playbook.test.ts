@@ -52,6 +52,18 @@ describe('the playbook', () => {
     expect(names).toContain('/etc/ziggie/aws-credentials present (root, 0600)');
   });
 
+  test('the n8n workflows in docs/n8n are copied and imported once per content (a stamp per digest), tagged n8n-workflows', () => {
+    const tasks = flattenTasks(vpsPlaybook(config).tasks({ name: 'h', groups: ['all'], vars: {} } as never));
+    const wf = tasks.filter((t) => t.tags.includes('n8n-workflows')).map((t) => t.name);
+    expect(wf).toEqual(expect.arrayContaining([
+      'n8n workflow backup-status.json', 'n8n workflow bedrock-chat.json', 'n8n workflow gpu-comfyui-generate.json', 'n8n import:workflow (docs/n8n)',
+    ]));
+    const again = flattenTasks(vpsPlaybook(config).tasks({ name: 'h', groups: ['all'], vars: {} } as never));
+    expect(again.map((t) => t.name)).toEqual(tasks.map((t) => t.name));
+    const noN8n = { ...config, containers: config.containers.filter((c) => c.name !== 'n8n') };
+    expect(flattenTasks(vpsPlaybook(noN8n).tasks({ name: 'h', groups: ['all'], vars: {} } as never)).some((t) => t.tags.includes('n8n-workflows'))).toBe(false);
+  });
+
   test('vps_hardening: false drops ufw and fail2ban (packages too)', () => {
     const tasks = flattenTasks(vpsPlaybook(config).tasks({ name: 'h', groups: ['all'], vars: { vps_hardening: false } } as never));
     expect(tasks.some((t) => t.tags.includes('hardening'))).toBe(false);
