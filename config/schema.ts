@@ -191,6 +191,13 @@ const sectionsSchema = z.strictObject({
       visibilityTimeoutSeconds: z.number().int().min(30).max(43_200),
       retentionDays: z.number().int().min(1).max(14),
     }).default({ maxReceiveCount: 5, visibilityTimeoutSeconds: 120, retentionDays: 4 }),
+    /** When Spot has no capacity for the GPU: other zones, then these types, then on-demand only if allowed. */
+    fallback: z.strictObject({
+      otherZones: z.boolean(),
+      instanceTypes: z.array(instanceType.refine((t) => !INSTANCE_TYPE.test(t) || GPU_FAMILY.test(t),
+        { error: 'must be a GPU instance type (g4dn, g5, g6, p3, …)' })).default([]),
+      allowOnDemand: z.boolean(),
+    }).default({ otherZones: true, instanceTypes: [], allowOnDemand: false }),
   }),
   comfyui: comfyuiSchema,
   amiBuild: z.strictObject({

@@ -20,6 +20,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { awsErrorCode } from '../shared/aws-errors';
+import { FALLBACK_ERRORS, FALLBACK_TAGS, findStandIn, launchFallback, standInInfo, terminateStandIn, type FallbackChoice, type FallbackPolicy } from './fallback';
 import { GPU_ROLE_TAG as GPU_ROLE } from '../shared/gpu-signals';
 
 /** The EC2 instance states, as EC2 names them. */
@@ -65,6 +66,15 @@ export interface GpuAnswer {
   cost?: GpuCost;
   /** The AWS error code behind an `unavailable` answer (InsufficientInstanceCapacity, …). */
   errorCode?: string;
+  /** This answer is about a stand-in launched because the GPU itself had no Spot capacity: which, and its price. */
+  fallback?: {
+    standsInFor: string;
+    market: string;
+    usdPerHour?: number;
+    priceSource?: FallbackChoice['priceSource'];
+    /** The alternatives tried before it and the error each got (start only). */
+    tried?: FallbackChoice['tried'];
+  };
 }
 
 /** Minimal fetch: the global `fetch` satisfies it; tests pass a stub. */
@@ -98,6 +108,8 @@ export interface GpuControlDeps {
   probe?: FetchLike;
   probeTimeoutMs?: number;
   now?: () => Date;
+  /** Capacity fallback (gpu.fallback): without it, a capacity error is answered `unavailable`. */
+  fallback?: { policy: FallbackPolicy; spotPrice: (instanceType: string, availabilityZone: string) => Promise<number | undefined> };
 }
 
 /** The `Role` tag value the GPU stack puts on the instance (shared/gpu-signals.ts is the one definition). */
@@ -157,7 +169,9 @@ export class GpuControl {
       ? { InstanceIds: [this.target.instanceId] }
       : { Filters: gpuInstanceFilters(this.target) };
     const out = await this.deps.ec2.send(new DescribeInstancesCommand(input));
-    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    // A capacity stand-in carries the GPU's tags too; the GPU is the one that stands in for nobody.
+    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])
+      .filter((i) => !i.Tags?.some((t) => t.Key === FALLBACK_TAGS.standsInFor));
     if (instances.length === 0) {
       throw new GpuNotFoundError(this.target.instanceId
         ? `no instance ${this.target.instanceId}`
@@ -174,7 +188,30 @@ export class GpuControl {
   async status(): Promise<GpuAnswer> {
     const instance = await this.findOrNull();
     if (!instance.found) return instance.answer('status');
+    const standIn = await this.standInFor(instance.value);
+    if (standIn) return this.describeStandIn('status', standIn, instance.value);
     return this.describe('status', instance.value, false);
+  }
+
+  /** The running stand-in for a GPU that is not running itself (only with a fallback policy). */
+  private async standInFor(primary: Instance): Promise<Instance | undefined> {
+    if (!this.deps.fallback || ['running', 'pending'].includes(ec2State(primary))) return undefined;
+    return findStandIn(this.deps.ec2, primary.InstanceId as string);
+  }
+
+  private async describeStandIn(action: GpuAction, standIn: Instance, primary: Instance): Promise<GpuAnswer> {
+    const info = standInInfo(standIn);
+    const answer = await this.describe(action, standIn, false);
+    const rate = info.usdPerHour;
+    const cost = rate !== undefined && answer.uptimeSeconds !== undefined
+      ? { usdPerHour: rate, source: (info.market === 'spot' ? 'spot-price' : 'on-demand') as RateSource, sessionUsd: Math.round(rate * (answer.uptimeSeconds / 3600) * 10000) / 10000 }
+      : undefined;
+    return {
+      ...answer,
+      cost,
+      fallback: { standsInFor: primary.InstanceId as string, market: info.market ?? 'unknown', usdPerHour: rate },
+      message: `${answer.message} — a stand-in (${standIn.InstanceType}, ${info.market ?? '?'}, ${rate === undefined ? 'price unknown' : `$${rate.toFixed(3)}/h`}) for ${primary.InstanceId}, which had no Spot capacity`,
+    };
   }
 
   /**
@@ -226,6 +263,8 @@ export class GpuControl {
       case 'stopped':
         break;
     }
+    const standIn = await this.standInFor(instance);
+    if (standIn) return this.describeStandIn('start', standIn, instance);
     const id = instance.InstanceId as string;
     let previous: string | undefined;
     try {
@@ -234,6 +273,7 @@ export class GpuControl {
     } catch (err) {
       const code = awsErrorCode(err);
       const hint = code ? CAPACITY_HINTS[code] : undefined;
+      if (code && this.deps.fallback && FALLBACK_ERRORS.includes(code)) return this.startStandIn(instance, code);
       if (hint) {
         return {
           ...base('start', instance),
@@ -261,10 +301,44 @@ export class GpuControl {
       retryAfterSeconds: 30, message: `starting ${id}; ComfyUI is usually up 2–4 minutes after boot` };
   }
 
+  /** The GPU got `code` (no Spot capacity): launch the first alternative the fallback policy allows. */
+  private async startStandIn(primary: Instance, code: string): Promise<GpuAnswer> {
+    const { policy, spotPrice } = this.deps.fallback!;
+    const outcome = await launchFallback(this.deps.ec2, primary, policy, spotPrice);
+    const where = `${primary.InstanceType} in ${primary.Placement?.AvailabilityZone ?? '?'}`;
+    if (!outcome.choice) {
+      return {
+        ...base('start', primary), state: 'unavailable', changed: false, retryable: true, errorCode: code,
+        retryAfterSeconds: CAPACITY_HINTS[code]?.retryAfterSeconds ?? 300,
+        message: `${code} for ${where}, and none of ${outcome.tried.length} alternative(s) had capacity `
+          + `(${outcome.tried.map((t) => `${t.instanceType} ${t.market} ${t.availabilityZone}: ${t.error}`).join('; ') || 'none configured'})`,
+        fallback: { standsInFor: primary.InstanceId as string, market: 'none', tried: outcome.tried },
+      };
+    }
+    const c = outcome.choice;
+    const price = c.usdPerHour === undefined ? 'price unknown' : `$${c.usdPerHour.toFixed(3)}/h (${c.priceSource})`;
+    return {
+      action: 'start', state: 'starting', ec2State: 'pending', changed: true, retryable: true, retryAfterSeconds: 30, ready: false,
+      instanceId: c.instanceId, instanceType: c.instanceType, availabilityZone: c.availabilityZone,
+      lifecycle: c.market === 'spot' ? 'spot' : 'on-demand', errorCode: code,
+      cost: c.usdPerHour === undefined ? undefined : { usdPerHour: c.usdPerHour, source: c.market === 'spot' ? 'spot-price' : 'on-demand', sessionUsd: 0 },
+      fallback: { standsInFor: primary.InstanceId as string, market: c.market, usdPerHour: c.usdPerHour, priceSource: c.priceSource, tried: c.tried },
+      message: `${code} for ${where}: started a stand-in ${c.instanceId}, ${c.instanceType} ${c.market} in ${c.availabilityZone}, ${price}`
+        + (c.tried.length ? ` after ${c.tried.length} alternative(s) without capacity` : ''),
+    };
+  }
+
   private async doStop(): Promise<GpuAnswer> {
     const found = await this.findOrNull();
     if (!found.found) return found.answer('stop');
     const instance = found.value;
+    const standIn = await this.standInFor(instance);
+    if (standIn) {
+      const before = await this.describeStandIn('stop', standIn, instance);
+      await terminateStandIn(this.deps.ec2, standIn.InstanceId as string);
+      return { ...before, state: 'stopping', ec2State: 'shutting-down', ready: false, url: undefined, changed: true, retryable: false,
+        retryAfterSeconds: undefined, message: `terminating the stand-in ${standIn.InstanceId} (${instance.InstanceId} stays stopped)` };
+    }
     const state = ec2State(instance);
     if (state === 'stopped' || state === 'stopping' || state === 'terminated' || state === 'shutting-down') {
       const answer = await this.describe('stop', instance, false);

@@ -126,6 +126,29 @@ export class GpuInstance extends FlatConstruct {
       })),
     });
 
+    if (gpu.fallback.allowOnDemand) {
+      // The capacity fallback's last resort (gpu-control/fallback.ts): the same GPU on-demand, for a stand-in that
+      // terminates when it powers itself off. RunInstances cannot take a template's Spot option away, hence a twin.
+      new LaunchTemplate(this, 'launch-template-on-demand', {
+        name: `${GPU_NAMES.instance}-on-demand`,
+        description: 'ComfyUI GPU stand-in, on-demand (capacity fallback; config gpu.fallback.allowOnDemand)',
+        imageId,
+        instanceType: gpu.instanceType,
+        iamInstanceProfile: { arn: profile.arn },
+        instanceInitiatedShutdownBehavior: 'terminate',
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+        monitoring: { enabled: true },
+        blockDeviceMappings: [{
+          deviceName: '/dev/sda1',
+          ebs: { volumeSize: gpu.rootVolumeGb, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+        }],
+        tagSpecifications: ['instance', 'volume', 'network-interface'].map((resourceType) => ({
+          resourceType,
+          tags: { ...props.tags, Name: `${GPU_NAMES.instance}-stand-in`, [GPU_ROLE_TAG.key]: GPU_ROLE_TAG.value },
+        })),
+      });
+    }
+
     this.instance = new Instance(this, 'instance', {
       launchTemplate: { id: template.id, version: '$Latest' },
       tags: { Name: GPU_NAMES.instance, [GPU_ROLE_TAG.key]: GPU_ROLE_TAG.value },

@@ -98,6 +98,9 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
       ['uptime', a.uptimeSeconds === undefined ? undefined : duration(a.uptimeSeconds)],
       ['session cost', a.cost && `${usd(a.cost.sessionUsd)} so far at ${usd(a.cost.usdPerHour, 3)}/h (${a.cost.source})`],
       ['retry in', a.retryAfterSeconds === undefined || !a.retryable ? undefined : `${a.retryAfterSeconds} s`],
+      ['stand-in for', a.fallback && a.fallback.market !== 'none' ? `${a.fallback.standsInFor} (no Spot capacity): ${a.fallback.market} at `
+        + `${a.fallback.usdPerHour === undefined ? 'an unknown price' : `${usd(a.fallback.usdPerHour, 3)}/h`}` : undefined],
+      ['tried', a.fallback?.tried?.length ? a.fallback.tried.map((t) => `${t.instanceType} ${t.market} ${t.availabilityZone}: ${t.error}`).join('; ') : undefined],
     ];
     for (const [k, v] of rows) if (v) out(`  ${k.padEnd(12)} ${v}`);
   };

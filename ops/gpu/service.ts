@@ -8,6 +8,8 @@ import type { ZiggieConfig } from '../../config/schema';
 import { priceBook } from '../../cost/prices';
 import { heartbeatProbe } from '../../gpu-control/heartbeat';
 import { createGpuControl, latestSpotPrice, type Ec2Like, type FetchLike, type GpuAnswer, type GpuControl, type GpuRates } from '../../gpu-control/control';
+import type { FallbackPolicy } from '../../gpu-control/fallback';
+import { GPU_NAMES } from '../../shared/names';
 
 /** The first probe that says "up" wins. */
 export function eitherProbe(...probes: FetchLike[]): FetchLike {
@@ -31,6 +33,25 @@ export function onDemandRate(config: Pick<ZiggieConfig, 'region' | 'gpu'>): numb
   const book = priceBook(config.region);
   const id = `ec2.on-demand.${config.gpu.instanceType}`;
   return book.has(id) && !book.fallbackFrom ? book.price(id).usd : undefined;
+}
+
+/** The capacity fallback from config gpu.fallback, priced from cost/prices (a type it lacks is priced unknown). */
+export function fallbackPolicy(config: Pick<ZiggieConfig, 'region' | 'gpu'>): FallbackPolicy {
+  const book = priceBook(config.region);
+  const onDemand = (type: string) => {
+    const id = `ec2.on-demand.${type}`;
+    return book.has(id) && !book.fallbackFrom ? book.price(id).usd : undefined;
+  };
+  const types = [config.gpu.instanceType, ...config.gpu.fallback.instanceTypes];
+  return {
+    otherZones: config.gpu.fallback.otherZones,
+    instanceTypes: config.gpu.fallback.instanceTypes,
+    allowOnDemand: config.gpu.fallback.allowOnDemand,
+    spotLaunchTemplate: GPU_NAMES.instance,
+    onDemandLaunchTemplate: `${GPU_NAMES.instance}-on-demand`,
+    spotMaxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour,
+    onDemandUsdPerHour: Object.fromEntries(types.map((t) => [t, onDemand(t)])),
+  };
 }
 
 export interface GpuServiceDeps {
@@ -65,7 +86,8 @@ export async function gpuControlFor(config: ZiggieConfig, deps: GpuServiceDeps):
       return heartbeatProbe(cw, instanceId)(url, init);
     });
   }
-  control = createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now }, target, rates);
+  const fallback = { policy: fallbackPolicy(config), spotPrice: (type: string, az: string) => latestSpotPrice(deps.ec2, type, az) };
+  control = createGpuControl({ ec2: deps.ec2, probe, probeTimeoutMs: 2500, now: deps.now, fallback }, target, rates);
   return control;
 }
 
