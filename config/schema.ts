@@ -194,8 +194,8 @@ const sectionsSchema = z.strictObject({
     /** When Spot has no capacity for the GPU: other zones, then these types, then on-demand only if allowed. */
     fallback: z.strictObject({
       otherZones: z.boolean(),
-      instanceTypes: z.array(instanceType.refine((t) => !INSTANCE_TYPE.test(t) || GPU_FAMILY.test(t),
-        { error: 'must be a GPU instance type (g4dn, g5, g6, p3, …)' })).default([]),
+      instanceTypes: z.array(instanceType.refine((t) => !INSTANCE_TYPE.test(t) || (GPU_INSTANCE_TYPES as readonly string[]).includes(t),
+        { error: `must be a GPU instance type with a price in cost/prices.eu-north-1.json (${GPU_INSTANCE_TYPES.join(', ')})` })).default([]),
       allowOnDemand: z.boolean(),
     }).default({ otherZones: true, instanceTypes: [], allowOnDemand: false }),
   }),
