@@ -80,6 +80,18 @@ const container = z.strictObject({
     retries: z.number().int().min(1).max(20).default(3),
     startPeriodSeconds: z.number().int().min(0).max(600).default(0),
   }).optional(),
+  /**
+   * How the service reads its secrets. Always as files, /run/secrets/<ENV> (bind-mounted from tmpfs; never
+   * environment, which Docker writes to disk). `file` (default) also sets <ENV>_FILE to that path, for images that
+   * read *_FILE (postgres, n8n, ...); `env` runs `command` through a wrapper that exports each file as <ENV> in
+   * the process only (the image's entrypoint is replaced, so `command` must be the whole argv).
+   */
+  secretsAs: z.enum(['file', 'env']).default('file'),
+  /**
+   * Publish `ports` on every interface, on purpose. Default: a mapping without an address binds 127.0.0.1, and an
+   * address other than loopback is refused: Docker's published ports bypass ufw.
+   */
+  publicPorts: z.boolean().default(false),
 });
 
 const scenario = z.strictObject({
@@ -327,7 +339,17 @@ const crossFieldChecks: CrossFieldCheck[] = [
       for (const [envName, secret] of Object.entries(svc.secrets)) {
         if (!known.has(secret)) issue(['containers', i, 'secrets', envName], `"${secret}" is not in secrets.names`);
         if (envName in svc.env) issue(['containers', i, 'secrets', envName], 'also set in env: a secret must not have a plain value');
+        if (svc.secretsAs === 'file' && `${envName}_FILE` in svc.env) issue(['containers', i, 'env', `${envName}_FILE`], `set by secretsAs: file (the path of ${envName})`);
       }
+      if (svc.secretsAs === 'env' && Object.keys(svc.secrets).length && !svc.command?.length) {
+        issue(['containers', i, 'command'], 'required with secretsAs: env (the wrapper replaces the image\'s entrypoint, so give the whole argv)');
+      }
+      svc.ports.forEach((p, j) => {
+        const host = /^(\d{1,3}(?:\.\d{1,3}){3}):/.exec(p)?.[1];
+        if (host && !host.startsWith('127.') && !svc.publicPorts) {
+          issue(['containers', i, 'ports', j], `binds ${host}, which bypasses ufw: use 127.0.0.1:${p.slice(host.length + 1)} or set publicPorts: true on purpose`);
+        }
+      });
     });
   },
   function defaultScenarioExists(c, issue) {

@@ -17,12 +17,13 @@ import type { ZiggieConfig } from '../config/schema';
 import {
   apt, block, compose, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
 } from '../provision';
+import { adminCidrNarrowEnough } from '../guardrails/rules/security-groups/no-public-admin-ports';
 import { ProvisionInputError } from '../provision/errors';
 import { awsTimeouts, nameEndpointOnFailure } from '../shared/aws-timeouts';
 import { grafanaProvisioningFiles } from './hostinger-vps/grafana';
 import {
   BACKUP_UNIT, NETWORK, PATHS, SECRETS_UNIT, awsCredentialsFile, backupUnits, composeFile, containerName, fail2banJail, mappingDigest,
-  projectDir, projectName, secretsUnitFile, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
+  projectDir, projectName, secretsUnitFile, secretsWrapperScript, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
 } from './hostinger-vps/render';
 import {
   migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw, type PutSecret,
@@ -139,7 +140,22 @@ function sdkPutSecret(config: ZiggieConfig): PutSecret {
   };
 }
 
+/**
+ * The network guardrails synth applies, applied to what this playbook opens: SSH from no range wider than synth's
+ * SG-NO-PUBLIC-ADMIN-PORTS allows (a world allowlist would become `ufw allow from 0.0.0.0/0` and fail2ban's
+ * ignoreip, so nobody would ever be banned). Published container ports are checked by the config schema.
+ */
+export function assertNetworkGuardrails(config: ZiggieConfig): void {
+  const wide = config.vps.sshAllowlist.filter((c) => !adminCidrNarrowEnough(c));
+  if (wide.length) {
+    throw new ProvisionInputError(`vps.sshAllowlist: ${wide.join(', ')} is wider than a /24: ufw would admit SSH from ` +
+      `${wide.length > 1 ? 'them' : 'it'} and fail2ban would never ban ${wide.length > 1 ? 'them' : 'it'} ` +
+      '(synth refuses the same, SG-NO-PUBLIC-ADMIN-PORTS): list the operators\' own addresses or networks');
+  }
+}
+
 export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {}): Playbook {
+  assertNetworkGuardrails(config);
   const digest = mappingDigest(config);
   const services = config.containers;
   const grafana = services.find((c) => c.name === 'grafana');
@@ -200,6 +216,10 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
             unless: `docker network inspect ${NETWORK}`,
           }),
           pruneServices(services.map((c) => c.name)),
+          services.some((c) => c.secretsAs === 'env' && Object.keys(c.secrets).length) && block({}, [
+            directory({ path: path.posix.dirname(PATHS.secretsWrapper), mode: '0755', owner: 'root', group: 'root' }),
+            copy({ name: `${PATHS.secretsWrapper} (secretsAs: env)`, dest: PATHS.secretsWrapper, content: secretsWrapperScript(), mode: '0755', owner: 'root', group: 'root' }),
+          ]),
           grafana && block({ tags: ['grafana'], notify: 'restart grafana' }, [
             ...['', '/datasources', '/dashboards', '/dashboards/ziggie'].map((d) =>
               directory({ path: PATHS.grafanaProvisioning + d, mode: '0755', owner: 'root', group: 'root' })),

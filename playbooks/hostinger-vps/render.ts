@@ -16,6 +16,8 @@ export const PATHS = {
   credentials: '/etc/ziggie/aws-credentials',
   tool: '/usr/local/sbin/ziggie-vps',
   secretsDir: '/run/ziggie/secrets',
+  /** the secretsAs: env wrapper (not secret), mounted read-only into such containers at SECRETS_WRAPPER_IN_CONTAINER */
+  secretsWrapper: '/usr/local/lib/ziggie/with-secrets',
   units: '/etc/systemd/system',
   fail2banJail: '/etc/fail2ban/jail.d/ziggie.local',
   grafanaProvisioning: '/opt/ziggie/grafana/provisioning',
@@ -30,7 +32,38 @@ export const projectName = (svc: string): string => `ziggie-${svc}`;
 export const containerName = (svc: string): string => `ziggie-${svc}`;
 export const serviceUnit = (svc: string): string => `ziggie-${svc}.service`;
 export const projectDir = (svc: string): string => `${PATHS.root}/${svc}`;
-export const secretsFile = (svc: string): string => `${PATHS.secretsDir}/${svc}.env`;
+/** A service's secrets on tmpfs: one file per variable, <secretsDir>/<svc>/<ENV> (ziggie-vps fetch-secrets). */
+export const secretsDir = (svc: string): string => `${PATHS.secretsDir}/${svc}`;
+/** Where a container reads a secret (compose's own place for `secrets:`). */
+export const secretInContainer = (env: string): string => `/run/secrets/${env}`;
+export const SECRETS_WRAPPER_IN_CONTAINER = '/usr/local/bin/ziggie-with-secrets';
+
+/**
+ * secretsAs: env: exports each /run/secrets/<ENV> file as ENV, then execs the command. The values exist in the
+ * process's memory only; Docker's container state holds the command, never a value. POSIX sh (busybox, dash).
+ */
+export function secretsWrapperScript(): string {
+  return [
+    '#!/bin/sh',
+    HEADER.trim(),
+    '# secretsAs: env: each /run/secrets/<ENV> file becomes the variable ENV of the command, in memory only.',
+    'for f in /run/secrets/*; do',
+    '  [ -f "$f" ] || continue',
+    '  n=${f##*/}',
+    '  case "$n" in [!A-Za-z_]*|*[!A-Za-z0-9_]*) continue ;; esac',
+    '  v=$(cat "$f"; printf x) || exit 1   # the x keeps trailing newlines',
+    '  export "$n=${v%x}"',
+    'done',
+    'unset f n v',
+    'exec "$@"',
+    '',
+  ].join('\n');
+}
+
+/** "5678:5678" → "127.0.0.1:5678:5678": published ports bypass ufw, so they bind loopback unless publicPorts. */
+export function publishedPort(c: Pick<ContainerConfig, 'publicPorts'>, mapping: string): string {
+  return c.publicPorts || /^\d{1,3}(\.\d{1,3}){3}:/.test(mapping) ? mapping : `127.0.0.1:${mapping}`;
+}
 
 /** Host settings from the inventory (all optional; validated by the playbook). */
 export interface VpsHostSettings {
@@ -88,18 +121,25 @@ export function composeFile(c: ContainerConfig): string {
   const named = [...new Set(c.volumes.map((v) => v.split(':')[0]!).filter((s) => NAMED_VOLUME.test(s)))];
   const volumes = [...c.volumes];
   if (c.name === 'grafana') volumes.push(`${PATHS.grafanaProvisioning}:/etc/grafana/provisioning:ro`);
-  const hasSecrets = Object.keys(c.secrets).length > 0;
+  const envs = Object.keys(c.secrets).sort();
+  const hasSecrets = envs.length > 0;
+  const wrapped = hasSecrets && c.secretsAs === 'env';
+  if (wrapped) volumes.push(`${PATHS.secretsWrapper}:${SECRETS_WRAPPER_IN_CONTAINER}:ro`);
+  // Secrets reach the container as files bind-mounted from tmpfs, never as environment (Docker writes a
+  // container's environment to config.v2.json and containerd's metadata, on disk). `file`: the image reads
+  // <ENV>_FILE; `env`: the wrapper exports the files as variables of the command, in memory only.
+  const environment = { ...c.env, ...(hasSecrets && !wrapped ? Object.fromEntries(envs.map((e) => [`${e}_FILE`, secretInContainer(e)])) : {}) };
   const service: Record<string, unknown> = {
     image: c.image,
     container_name: containerName(c.name),
+    ...(wrapped ? { entrypoint: ['/bin/sh', SECRETS_WRAPPER_IN_CONTAINER] } : {}),
     ...(c.command ? { command: c.command } : {}),
     ...(c.init ? { init: true } : {}),
     restart: 'unless-stopped',
-    ...(c.ports.length ? { ports: c.ports } : {}),
+    ...(c.ports.length ? { ports: c.ports.map((p) => publishedPort(c, p)) } : {}),
     ...(volumes.length ? { volumes } : {}),
-    ...(Object.keys(c.env).length ? { environment: c.env } : {}),
-    // The values live in tmpfs only, fetched by ziggie-secrets.service; compose reads the file as root.
-    ...(hasSecrets ? { env_file: [secretsFile(c.name)] } : {}),
+    ...(Object.keys(environment).length ? { environment } : {}),
+    ...(hasSecrets ? { secrets: envs } : {}),
     ...(c.healthcheck ? { healthcheck: {
       test: c.healthcheck.test, interval: `${c.healthcheck.intervalSeconds}s`, retries: c.healthcheck.retries,
       start_period: `${c.healthcheck.startPeriodSeconds}s`, timeout: `${c.healthcheck.intervalSeconds}s`,
@@ -115,6 +155,7 @@ export function composeFile(c: ContainerConfig): string {
     services: { [c.name]: service },
     networks: { default: { name: NETWORK, external: true } },
     ...(named.length ? { volumes: Object.fromEntries(named.map((v) => [v, {}])) } : {}),
+    ...(hasSecrets ? { secrets: Object.fromEntries(envs.map((e) => [e, { file: `${secretsDir(c.name)}/${e}` }])) } : {}),
   };
   return HEADER + stringify(doc, { lineWidth: 0 });
 }
@@ -130,7 +171,7 @@ export function serviceUnitFile(c: ContainerConfig): string {
     'Requires=docker.service',
     `After=docker.service network-online.target${hasSecrets ? ` ${SECRETS_UNIT}` : ''}`,
     'Wants=network-online.target' + (hasSecrets ? ` ${SECRETS_UNIT}` : ''),
-    ...(hasSecrets ? [`ConditionPathExists=${secretsFile(c.name)}`] : []),
+    ...(hasSecrets ? [`ConditionPathIsDirectory=${secretsDir(c.name)}`] : []),
     '',
     '[Service]',
     'Type=oneshot',
@@ -261,7 +302,7 @@ export function fail2banJail(sshPort: number, ignoreCidrs: string[] = []): strin
 
 /**
  * The ufw rules, exactly as `ufw show added` prints them: SSH only from the allowlist, HTTP(S) from anywhere.
- * Default policies: deny incoming, allow outgoing. (The container ports bind 127.0.0.1 and stay private.)
+ * Default policies: deny incoming, allow outgoing. (Container ports bind 127.0.0.1 unless publicPorts: see publishedPort.)
  */
 export function ufwRules(config: ZiggieConfig, sshPort: number): string[] {
   return [

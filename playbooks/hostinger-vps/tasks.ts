@@ -13,7 +13,7 @@ import { glob } from '../../provision/facts/glob';
 import { quote, sh } from '../../provision/shell';
 import { defineTask, run, type Plan, type Task, type TaskContext, type TaskOptions } from '../../provision/task';
 import { registerSecret } from '../../provision/secret';
-import { PATHS, SECRETS_UNIT, projectDir, projectName, secretsFile, serviceUnit } from './render';
+import { PATHS, SECRETS_UNIT, projectDir, projectName, secretsDir, serviceUnit } from './render';
 
 /** Fails early, with what to do, when the host has no Docker Engine + Compose v2. */
 export function requireDocker(o: TaskOptions = {}): Task {
@@ -52,12 +52,12 @@ export function requireCredentials(o: TaskOptions = {}): Task {
 export function secretsFetched(config: ZiggieConfig, digest: string, force: () => boolean, o: TaskOptions = {}): Task {
   const services = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
   const mark = `${PATHS.secretsDir}/.mapping`;
-  const facts: Needs = { mark: fileContent(mark), ...Object.fromEntries(services.map((s) => [`env:${s}`, fileStat(secretsFile(s))])) };
+  const facts: Needs = { mark: fileContent(mark), ...Object.fromEntries(services.map((s) => [`dir:${s}`, fileStat(secretsDir(s))])) };
   return defineTask('secrets', o.name ?? 'container secrets fetched into tmpfs', o, {
     facts,
     plan(f): Plan {
       const have = (f.mark as Buffer | null)?.toString().trim();
-      const missing = services.filter((s) => (f[`env:${s}`] as FileState).type === 'absent');
+      const missing = services.filter((s) => (f[`dir:${s}`] as FileState).type !== 'directory');
       const forced = force();
       if (have === digest && !missing.length && !forced) return { changed: false };
       const why = forced ? 'values migrated' : have === undefined ? 'not fetched since boot' : missing.length ? `missing for ${missing.join(', ')}` : 'mapping changed';
@@ -66,8 +66,9 @@ export function secretsFetched(config: ZiggieConfig, digest: string, force: () =
         msg: `fetch (${why})`,
         apply: async (ctx) => {
           const sums = async (): Promise<Map<string, string>> => {
-            const out = (await ctx.exec(sh`cd ${PATHS.secretsDir} 2>/dev/null && sha256sum -- *.env 2>/dev/null; true`)).stdout.toString();
-            return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(66).replace(/\.env$/, ''), l.slice(0, 64)]));
+            // per service: one digest over its files' names and contents (values never leave the host)
+            const out = (await ctx.exec(sh`cd ${PATHS.secretsDir} 2>/dev/null && for d in */; do printf '%s ' "\${d%/}"; (cd "$d" && sha256sum -- * 2>/dev/null) | sha256sum; done; true`)).stdout.toString();
+            return new Map(out.split('\n').filter(Boolean).map((l) => [l.split(' ')[0]!, l.split(' ')[1]!]));
           };
           const before = await sums();
           const r = await ctx.exec(`systemctl restart ${SECRETS_UNIT}`, { timeoutMs: 420_000 });
@@ -77,11 +78,12 @@ export function secretsFetched(config: ZiggieConfig, digest: string, force: () =
             const log = (await ctx.exec(`journalctl -u ${SECRETS_UNIT} -n 8 --no-pager -o cat 2>/dev/null`)).stdout.toString().trim();
             throw new Error(`${SECRETS_UNIT} did not fetch every secret:\n${log}`);
           }
-          // running services whose values changed: `reload` = compose up -d, which recreates just those
+          // running services whose values changed: a restart re-binds the new files (a running container keeps
+          // the replaced file it was started with; compose sees no config change, so `up -d` alone would not)
           const after = await sums();
           const changed = services.filter((s) => before.has(s) && before.get(s) !== after.get(s));
           if (changed.length) {
-            await ctx.run(changed.map((s) => sh`if systemctl is-active --quiet ${serviceUnit(s)}; then systemctl reload ${serviceUnit(s)}; fi`).join('\n'), 'reload services with new secrets');
+            await ctx.run(changed.map((s) => sh`if systemctl is-active --quiet ${serviceUnit(s)}; then systemctl restart ${serviceUnit(s)}; fi`).join('\n'), 'restart services with new secrets');
             return `new values for ${changed.join(', ')}`;
           }
         },

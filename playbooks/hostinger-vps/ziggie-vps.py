@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """ziggie-vps: the VPS side of `npm run provision:vps`. Installed as /usr/local/sbin/ziggie-vps (root only).
 
-  ziggie-vps fetch-secrets [--service S]     Secrets Manager -> /run/ziggie/secrets/<service>.env (tmpfs, 0600)
+  ziggie-vps fetch-secrets [--service S]     Secrets Manager -> /run/ziggie/secrets/<service>/<ENV> (tmpfs files)
   ziggie-vps backup [--dest URL]             pg_dumpall + backupPaths archives -> <dest>/<prefix>YYYY/MM/DD/...
   ziggie-vps list-backups [--date Y/M/D]     what a restore would find
   ziggie-vps restore --date Y/M/D --yes [--service S] [--time HHMMSS] [--from URL] [--archive FILE [--sha256 H]]
@@ -14,7 +14,8 @@ security updates), and botocore signs SigV4, reads the shared credentials file, 
 The AWS CLI is the fallback when botocore is missing: Ubuntu 24.04 no longer packages `awscli`, and its v2
 installer is a download outside apt. Node is not needed on the VPS.
 
-Never prints, logs or writes a secret value anywhere but the tmpfs env files.
+Never prints, logs or writes a secret value anywhere but the tmpfs secret files (containers get them as files,
+never as environment that Docker would persist in its container state).
 Settings: /etc/ziggie/vps.json (written by the playbook, no secrets). Credentials: /etc/ziggie/aws-credentials
 (root, 0600, shared-credentials format). Endpoint overrides (tests, VPC endpoints): "endpoints" in vps.json or
 AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_S3.
@@ -157,24 +158,15 @@ class Aws:
 # --- secrets ----------------------------------------------------------------------------------------------------
 
 
-def env_quote(value):
-    """Compose env_file syntax: a double-quoted value in which \\ " $ and control characters are escaped
-    (compose unescapes exactly these, and does not interpolate an escaped $)."""
-    if "\0" in value:
-        raise Fail("a secret value contains a NUL byte, which no environment variable can hold")
-    out = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return '"' + out + '"'
-
-
-def write_private(path, data):
-    """Atomic write, 0600 from creation (the temp file is never readable by anyone else)."""
+def write_private(path, data, mode=0o600):
+    """Atomic write with `mode` from creation (the temp file is 0600 until it is complete)."""
     d = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-")
     try:
         os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
             f.write(data)
+            os.fchmod(f.fileno(), mode)
         os.rename(tmp, path)
     except BaseException:
         try:
@@ -182,6 +174,25 @@ def write_private(path, data):
         except OSError:
             pass
         raise
+
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def write_service_secrets(secrets_dir, service, values):
+    """<secretsDir>/<service>/<ENV_NAME>, one file per variable holding exactly the value (tmpfs). The directories
+    are root-only (0700); the files are 0444 because compose bind-mounts each at /run/secrets/<ENV_NAME> in the
+    container, where the service's own user (not always root) must read it. Files no longer mapped are removed."""
+    d = os.path.join(secrets_dir, service)
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    os.chmod(d, 0o700)
+    for env, value in sorted(values.items()):
+        if not ENV_NAME.match(env):
+            raise Fail("%s: %r is not an environment variable name" % (service, env))
+        write_private(os.path.join(d, env), value.encode("utf-8"), 0o444)
+    for f in os.listdir(d):
+        if f not in values:
+            os.unlink(os.path.join(d, f))
 
 
 def cmd_fetch_secrets(args):
@@ -213,7 +224,7 @@ def fetch_secrets(args):
     aws = Aws(cfg) if services else None
     cache, failed = {}, []
     for svc in services:
-        lines = []
+        values = {}
         for env, name in sorted(svc["secrets"].items()):
             if name not in cache:
                 try:
@@ -222,17 +233,23 @@ def fetch_secrets(args):
                     failed.append(str(e))
                     cache[name] = None
             if cache[name] is not None:
-                lines.append("%s=%s\n" % (env, env_quote(cache[name])))
-        if any(cache[n] is None for n in svc["secrets"].values()):
-            continue  # keep the previous file: a half-filled env file would start the service without a secret
-        write_private(os.path.join(secrets_dir, svc["name"] + ".env"), "".join(lines))
-        log("%s: %d secret(s) -> %s/%s.env" % (svc["name"], len(lines), secrets_dir, svc["name"]))
+                values[env] = cache[name]
+        if len(values) != len(svc["secrets"]):
+            continue  # keep the previous files: a half-filled set would start the service without a secret
+        write_service_secrets(secrets_dir, svc["name"], values)
+        log("%s: %d secret(s) -> %s/%s/" % (svc["name"], len(values), secrets_dir, svc["name"]))
     if not args.service:
-        wanted = {s["name"] + ".env" for s in services}
+        wanted = {s["name"] for s in services}
         for f in os.listdir(secrets_dir):
-            if f.endswith(".env") and f not in wanted:
-                os.unlink(os.path.join(secrets_dir, f))
-                log("removed %s (no longer configured)" % f)
+            p = os.path.join(secrets_dir, f)
+            if f.startswith("."):
+                continue
+            if f.endswith(".env") and os.path.isfile(p):
+                os.unlink(p)  # the env-file layout before secrets became files
+                log("removed %s (secrets are files now)" % f)
+            elif os.path.isdir(p) and f not in wanted:
+                shutil.rmtree(p)
+                log("removed %s/ (no longer configured)" % f)
         if not failed:
             write_private(os.path.join(secrets_dir, ".mapping"), cfg.get("mappingDigest", "") + "\n")
     if failed:

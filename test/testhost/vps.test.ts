@@ -5,8 +5,9 @@
  *
  * Runs the real CLI (scripts/provision-vps.mts, with --yes) as a subprocess, like an operator would, and checks: first run
  * converges; second run changed=0; one service's env change recreates only that container; check mode changes
- * nothing; the legacy .env migration; no secret value in any output or anywhere on disk but tmpfs (and Docker's
- * own container state, see docs/vps.md); the backup timer's job uploads archives that the restore command restores.
+ * nothing; the legacy .env migration; secrets reach containers as tmpfs files (never as environment, which Docker
+ * persists), so no secret value is in any output or anywhere on disk but tmpfs — Docker's and containerd's state
+ * included; the backup timer's job uploads archives that the restore command restores.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -74,10 +75,23 @@ describeTier('testhost', reason, () => {
   const containerIds = async (): Promise<Record<string, string>> =>
     Object.fromEntries((await sh(`docker ps -a --filter label=org.ziggie.managed-by=provision-vps --format '{{.Names}} {{.ID}}'`))
       .trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
-  /** sha256 of an env var inside a container: the value itself never crosses the wire. */
-  const envSha = (container: string, name: string): Promise<string> =>
-    sh(`docker exec ${container} sh -c 'printf %s "$${name}" | sha256sum'`).then((s) => s.split(' ')[0]!);
   const sha = (s: string): string => require('node:crypto').createHash('sha256').update(s).digest('hex');
+  /** The environment of a container's command (the child of docker-init), read from /proc on the host. */
+  const commandEnv = async (container: string): Promise<Map<string, string>> => {
+    const pid = (await sh(`docker inspect -f '{{.State.Pid}}' ${container}`)).trim();
+    const child = (await sh(`cat /proc/${pid}/task/${pid}/children 2>/dev/null; true`)).trim().split(/\s+/)[0] || pid;
+    const raw = Buffer.from((await sh(`base64 -w0 /proc/${child}/environ`)).trim(), 'base64').toString('utf8');
+    return new Map(raw.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  };
+  /**
+   * sha256 of the secret a service sees as `name`: the file its <name>_FILE variable names (secretsAs: file; the
+   * value itself never crosses the wire), or the variable in its command's process (secretsAs: env).
+   */
+  const envSha = async (container: string, name: string): Promise<string> => {
+    const file = (await sh(`docker exec ${container} sh -c 'printf %s "$${name}_FILE"'`)).trim();
+    if (file) return (await sh(`docker exec ${container} sha256sum ${file}`)).split(' ')[0]!;
+    return sha((await commandEnv(container)).get(name) ?? '<unset>');
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vps-test-'));
@@ -121,12 +135,16 @@ describeTier('testhost', reason, () => {
       expect((await sh(`systemctl is-active ziggie-${s}.service; systemctl is-enabled ziggie-${s}.service`)).split('\n').slice(0, 2)).toEqual(['active', 'enabled']);
       expect(await sh(`docker inspect -f '{{.State.Running}} {{index .Config.Labels "com.docker.compose.project"}}' ziggie-${s}`)).toBe(`true ziggie-${s}\n`);
     }
-    // the secret reached the container, byte for byte, through the env file
+    // the secret reached the container, byte for byte, as a file its *_FILE variable names (secretsAs: file) ...
+    expect(await sh('docker exec ziggie-n8n sh -c \'echo "$N8N_ENCRYPTION_KEY_FILE"\'')).toBe('/run/secrets/N8N_ENCRYPTION_KEY\n');
     expect(await envSha('ziggie-n8n', 'N8N_ENCRYPTION_KEY')).toBe(sha(CANARY_VALUE));
-    // tmpfs, root only
-    expect(await sh(`stat -f -c %T /run/ziggie/secrets; stat -c '%a %U' /run/ziggie/secrets /run/ziggie/secrets/n8n.env /etc/ziggie/aws-credentials`))
-      .toBe('tmpfs\n700 root\n600 root\n600 root\n');
-    expect(await sh('grep -c "" /run/ziggie/secrets/ziggie-api.env')).toBe('3\n');
+    // ... or as a variable of the command's process only (secretsAs: env), not of the container's configuration
+    expect(await envSha('ziggie-ziggie-api', 'JWT_SECRET')).toBe(sha(aws.secrets.get('ziggie/prod/jwt-secret')!));
+    expect(await sh(`docker inspect -f '{{json .Config.Env}}' ziggie-ziggie-api ziggie-n8n`)).not.toMatch(/JWT_SECRET=|N8N_ENCRYPTION_KEY=/);
+    // tmpfs, root-only directories; the files 0444 for the container's own user
+    expect(await sh(`stat -f -c %T /run/ziggie/secrets; stat -c '%a %U' /run/ziggie/secrets /run/ziggie/secrets/n8n /run/ziggie/secrets/n8n/N8N_ENCRYPTION_KEY /etc/ziggie/aws-credentials`))
+      .toBe('tmpfs\n700 root\n700 root\n444 root\n600 root\n');
+    expect(await sh('ls /run/ziggie/secrets/ziggie-api')).toBe('ELEVENLABS_API_KEY\nJWT_SECRET\nMESHY_API_KEY\n');
     // services reach each other by name on the shared network, and published ports stay on loopback
     expect(await sh('docker exec ziggie-n8n sh -c "echo ok > /home/node/.n8n/index.html"; curl -fsS http://127.0.0.1:5678/')).toBe('ok\n');
     expect((await host.exec('docker exec ziggie-ziggie-api ping -c1 -W2 postgres')).code).toBe(0);
@@ -202,8 +220,11 @@ describeTier('testhost', reason, () => {
     expect((await provision()).recap.changed).toBe(0);
   });
 
-  test('--migrate-env-files moves legacy .env values into Secrets Manager, removes the file, recreates its users', async () => {
+  test('--migrate-env-files moves legacy .env values into Secrets Manager, removes the file, restarts its users', async () => {
     const ids = await containerIds();
+    const started = async (): Promise<Record<string, string>> => Object.fromEntries((await sh(
+      `docker inspect -f '{{.Name}} {{.State.StartedAt}}' ${Object.keys(ids).join(' ')}`)).trim().split('\n').map((l) => l.replace(/^\//, '').split(' ') as [string, string]));
+    const before = await started();
     const r = await provision('--migrate-env-files');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/put 3 value\(s\) into Secrets Manager, remove 1 file/);
@@ -215,13 +236,17 @@ describeTier('testhost', reason, () => {
     expect(await host.exec('test -e /opt/ziggie/ziggie-api/.env')).toMatchObject({ code: 1 });
     expect(await envSha('ziggie-ziggie-api', 'JWT_SECRET')).toBe(sha(LEGACY.jwt));
     expect(await envSha('ziggie-ziggie-api', 'MESHY_API_KEY')).toBe(sha(LEGACY.meshy));
-    const now = await containerIds();
-    // JWT_SECRET is shared with mcp-gateway; redis now maps it too (previous test)
+    // JWT_SECRET is shared with mcp-gateway; redis now maps it too (previous test). New values are new files: the
+    // users are restarted (which re-binds them), the others left alone; no container is recreated
+    expect(await containerIds()).toEqual(ids);
+    const after = await started();
     const users = ['ziggie-ziggie-api', 'ziggie-mcp-gateway', 'ziggie-redis'];
-    for (const [name, id] of Object.entries(ids)) {
-      if (users.includes(name)) expect(now[name]).not.toBe(id);
-      else expect(now[name]).toBe(id);
+    for (const name of Object.keys(ids)) {
+      if (users.includes(name)) expect([name, after[name]]).not.toEqual([name, before[name]]);
+      else expect([name, after[name]]).toEqual([name, before[name]]);
     }
+    expect(await envSha('ziggie-mcp-gateway', 'JWT_SECRET')).toBe(sha(LEGACY.jwt));
+    expect(await envSha('ziggie-redis', 'REDIS_EXTRA')).toBe(sha(LEGACY.jwt));
     expect((await provision()).recap.changed).toBe(0);
   });
 
@@ -297,25 +322,31 @@ describeTier('testhost', reason, () => {
     expect(running.trim()).toBe('7');
   });
 
-  test('no secret value in any output, nor on disk outside tmpfs and Docker\'s root-only container state', async () => {
+  test('no secret value in any output, nor anywhere on disk: not in Docker\'s or containerd\'s state, /etc, /var/log or the journal', async () => {
     const all = outputs.join('\n');
     for (const v of [CANARY, VPS_SECRET_KEY, OPERATOR_SECRET_KEY, LEGACY.jwt, LEGACY.eleven, LEGACY.meshy]) expect(all).not.toContain(v);
     expect(all).toContain('***'); // the --diff of the credentials file was redacted, not skipped
-    const journal = await sh('journalctl --no-pager -o cat 2>/dev/null | grep -c -F -e ' + [CANARY, LEGACY.jwt].map((v) => `'${v}'`).join(' -e ') + ' || true');
-    expect(journal.trim()).toBe('0');
-    // every file on the host's disks (not /proc, /sys, /dev or the /run tmpfs)
+    // the grep below would find a value if it were there: it finds each one in tmpfs, and the services read them
+    const grepIn = async (needle: string, dirs: string): Promise<string[]> => (await sh(
+      `grep -rlsF -- '${needle}' ${dirs}; true`, 300_000)).trim().split('\n').filter(Boolean).sort();
+    expect(await grepIn(CANARY, '/run/ziggie/secrets')).toEqual(['/run/ziggie/secrets/n8n/N8N_ENCRYPTION_KEY']);
+    expect(await grepIn(LEGACY.jwt, '/run/ziggie/secrets')).toEqual(expect.arrayContaining(['/run/ziggie/secrets/ziggie-api/JWT_SECRET']));
+    expect(await sh('docker exec ziggie-n8n cat /run/secrets/N8N_ENCRYPTION_KEY')).toBe(CANARY_VALUE);
+    expect(await envSha('ziggie-ziggie-api', 'JWT_SECRET')).toBe(sha(LEGACY.jwt));
+    // after a full converge (and a reboot-like start, a rotation, a backup and a restore in the tests above)
+    for (const v of [CANARY, LEGACY.jwt, LEGACY.meshy]) {
+      expect(await grepIn(v, '/var/lib/docker /var/lib/containerd /etc /var/log')).toEqual([]);
+      expect((await sh(`journalctl --no-pager -o cat 2>/dev/null | grep -c -F -- '${v}'; true`)).trim()).toBe('0');
+    }
+    // and every other file on the host's disks (not /proc, /sys, /dev or the /run tmpfs)
     const grep = async (needle: string): Promise<string[]> => (await sh(
       `for d in /*; do case "$d" in /proc|/sys|/dev|/run) ;; *) grep -rlsF -- '${needle}' "$d" ;; esac; done; true`, 300_000))
       .trim().split('\n').filter(Boolean).sort();
-    const dockerState = (f: string): boolean =>
-      /^\/var\/lib\/docker\/containers\/[0-9a-f]{64}\/config\.v2\.json$/.test(f) || f === '/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db';
     for (const v of [CANARY, LEGACY.jwt, LEGACY.meshy]) {
       const hits = await grep(v);
       process.stderr.write(`vps: "${v.slice(0, 8)}…" on disk (outside /run): ${hits.join(', ') || 'nowhere'}\n`);
-      expect(hits.filter((f) => !dockerState(f))).toEqual([]);
+      expect(hits).toEqual([]);
     }
-    // Docker's container state is root-only (dirs 0700 / 0710, config.v2.json 0600)
-    expect(await sh("stat -c '%a %U' /var/lib/docker/containers /var/lib/containerd")).toBe('710 root\n700 root\n');
     // the VPS's own key is in exactly one file: root's, 0600
     expect(await grep(VPS_SECRET_KEY)).toEqual(['/etc/ziggie/aws-credentials']);
     // ... and in no unit or compose file

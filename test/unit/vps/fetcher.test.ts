@@ -1,7 +1,7 @@
 /**
  * ziggie-vps fetch-secrets (the Python fetcher the VPS runs at boot) against the local Secrets Manager stand-in:
- * SigV4 with the credentials file's key, env-file escaping, 0600 files, all-or-nothing per service, and no
- * value in its output. Needs python3 with botocore (as the VPS has from apt); skips loudly otherwise.
+ * SigV4 with the credentials file's key, one file per variable holding exactly the value (root-only directories),
+ * all-or-nothing per service, and no value in its output. Needs python3 with botocore (as the VPS has from apt); skips loudly otherwise.
  */
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeTier } from '../../support/tier';
 import { startFakeAws, type FakeAws } from '../../../testhost/fake-aws';
-import { parseDotenv } from '../../../playbooks/hostinger-vps/tasks';
 
 const SCRIPT = path.resolve(__dirname, '../../../playbooks/hostinger-vps/ziggie-vps.py');
 // the interpreter itself, not a shim (pyenv's would put its own bin dir first on PATH)
@@ -49,19 +48,20 @@ describeTier('python-fetcher', reason, () => {
     child.on('close', (code) => resolve({ code, out }));
   });
 
-  test('writes one 0600 env file per service in a 0700 dir; values round-trip through compose\'s env-file syntax', async () => {
+  test('writes one file per variable, exactly the value, in a root-only directory per service', async () => {
     settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }, { name: 'redis', secrets: { REDIS_PASSWORD: 'ziggie/prod/redis-password', JWT: 'ziggie/prod/jwt-secret' } }, { name: 'grafana', secrets: {} }]);
     const r = await run();
     expect(r.code).toBe(0);
     const sd = path.join(dir, 'secrets');
-    expect(readdirSync(sd).sort()).toEqual(['.mapping', 'api.env', 'redis.env']);
-    expect(statSync(sd).mode & 0o777).toBe(0o700);
-    for (const f of ['api.env', 'redis.env', '.mapping']) expect(statSync(path.join(sd, f)).mode & 0o777).toBe(0o600);
+    expect(readdirSync(sd).sort()).toEqual(['.mapping', 'api', 'redis']);
+    for (const d of ['', 'api', 'redis']) expect(statSync(path.join(sd, d)).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(sd, '.mapping')).mode & 0o777).toBe(0o600);
+    // 0444: compose bind-mounts each file into the container, whose user is not always root
+    for (const f of ['api/JWT_SECRET', 'redis/JWT', 'redis/REDIS_PASSWORD']) expect(statSync(path.join(sd, f)).mode & 0o777).toBe(0o444);
     expect(readFileSync(path.join(sd, '.mapping'), 'utf8')).toBe('digest-1\n');
-    const api = readFileSync(path.join(sd, 'api.env'), 'utf8');
-    expect(api.split('\n').length).toBe(2); // one line per variable, even for a multi-line value
-    expect(parseDotenv(api).get('JWT_SECRET')).toBe(tricky);
-    expect(Object.fromEntries(parseDotenv(readFileSync(path.join(sd, 'redis.env'), 'utf8')))).toEqual({ JWT: tricky, REDIS_PASSWORD: 'redis-pw-1' });
+    expect(readFileSync(path.join(sd, 'api/JWT_SECRET'), 'utf8')).toBe(tricky);
+    expect(readdirSync(path.join(sd, 'redis')).sort()).toEqual(['JWT', 'REDIS_PASSWORD']);
+    expect(readFileSync(path.join(sd, 'redis/REDIS_PASSWORD'), 'utf8')).toBe('redis-pw-1');
     // fetched once per secret, signed with the credentials file's key (not the environment's)
     expect(aws.calls.filter((c) => c.action === 'GetSecretValue').map((c) => [c.target, c.accessKeyId])).toEqual([
       ['ziggie/prod/jwt-secret', 'AKIAFETCHERTEST00001'], ['ziggie/prod/redis-password', 'AKIAFETCHERTEST00001'],
@@ -70,27 +70,40 @@ describeTier('python-fetcher', reason, () => {
     expect(r.out).toContain('api: 1 secret(s)');
   });
 
+  test('the env-file layout of earlier versions is removed; a variable no longer mapped loses its file', async () => {
+    settings([{ name: 'redis', secrets: { REDIS_PASSWORD: 'ziggie/prod/redis-password', JWT: 'ziggie/prod/jwt-secret' } }]);
+    require('node:fs').mkdirSync(path.join(dir, 'secrets'), { recursive: true });
+    writeFileSync(path.join(dir, 'secrets/redis.env'), 'REDIS_PASSWORD="old"\n');
+    expect((await run()).code).toBe(0);
+    settings([{ name: 'redis', secrets: { REDIS_PASSWORD: 'ziggie/prod/redis-password' } }]);
+    const r = await run();
+    expect(r.code).toBe(0);
+    expect(readdirSync(path.join(dir, 'secrets')).sort()).toEqual(['.mapping', 'redis']);
+    expect(readdirSync(path.join(dir, 'secrets/redis'))).toEqual(['REDIS_PASSWORD']);
+  });
+
   test('a missing secret: exit 1 naming it, the service\'s previous file kept, no half-filled file, no mapping mark', async () => {
     settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
     expect((await run()).code).toBe(0);
-    const before = readFileSync(path.join(dir, 'secrets/api.env'), 'utf8');
+    const before = readFileSync(path.join(dir, 'secrets/api/JWT_SECRET'), 'utf8');
     rmSync(path.join(dir, 'secrets/.mapping'));
     settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret', MISSING: 'ziggie/prod/nope' } }]);
     const r = await run();
     expect(r.code).toBe(1);
     expect(r.out).toContain('ziggie/prod/nope: ResourceNotFoundException');
-    expect(readFileSync(path.join(dir, 'secrets/api.env'), 'utf8')).toBe(before);
+    expect(readFileSync(path.join(dir, 'secrets/api/JWT_SECRET'), 'utf8')).toBe(before);
+    expect(readdirSync(path.join(dir, 'secrets/api'))).toEqual(['JWT_SECRET']);
     expect(readdirSync(path.join(dir, 'secrets'))).not.toContain('.mapping');
     expect(r.out).not.toContain('a\'b"c');
   });
 
-  test('env files of services no longer configured are removed', async () => {
+  test('the secrets of services no longer configured are removed', async () => {
     settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }, { name: 'old', secrets: { X: 'ziggie/prod/redis-password' } }]);
     await run();
     settings([{ name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
     const r = await run();
-    expect(r.out).toContain('removed old.env');
-    expect(readdirSync(path.join(dir, 'secrets')).sort()).toEqual(['.mapping', 'api.env']);
+    expect(r.out).toContain('removed old/');
+    expect(readdirSync(path.join(dir, 'secrets')).sort()).toEqual(['.mapping', 'api']);
   });
 
   test('without botocore it falls back to the AWS CLI v2 (same credentials file, endpoint, region)', async () => {
@@ -112,7 +125,7 @@ describeTier('python-fetcher', reason, () => {
     expect(child.status).toBe(0);
     expect(readFileSync(path.join(dir, 'aws-calls'), 'utf8').trim()).toBe(
       `${path.join(dir, 'creds')} secretsmanager get-secret-value --secret-id ziggie/prod/jwt-secret --region eu-north-1 --output json --endpoint-url ${aws.url}`);
-    expect(parseDotenv(readFileSync(path.join(dir, 'secrets/api.env'), 'utf8')).get('JWT_SECRET')).toBe('from-the-cli " q');
+    expect(readFileSync(path.join(dir, 'secrets/api/JWT_SECRET'), 'utf8')).toBe('from-the-cli " q');
   });
 
   test('refuses a secrets dir outside /run (tmpfs) unless told otherwise', async () => {

@@ -229,6 +229,38 @@ describe('provision:vps CLI', () => {
   });
 });
 
+describe('provision:vps network guardrails (the same as synth)', () => {
+  const inventory = path.join(ROOT, 'test/fixtures/vps/unit-inventory.yaml');
+  const withAllowlist = (sshAllowlist: string[]) => ({ ...config, vps: { ...config.vps, sshAllowlist } });
+
+  test.each([['0.0.0.0/0'], ['10.0.0.0/8'], ['198.51.100.0/23']])('sshAllowlist %s is refused: exit 2, one line, before any connection', async (cidr) => {
+    let connected = false;
+    let stderr = '';
+    const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory], {
+      config: withAllowlist(['198.51.100.0/24', cidr]), stderr: (s) => void (stderr += s),
+      cli: { runOptions: { connect: async () => { connected = true; throw new UnreachableError('no'); } }, output: silent() },
+    });
+    expect(code).toBe(2);
+    expect(connected).toBe(false);
+    expect(stderr).toBe(`error: vps.sshAllowlist: ${cidr} is wider than a /24: ufw would admit SSH from it and fail2ban would never ban it ` +
+      '(synth refuses the same, SG-NO-PUBLIC-ADMIN-PORTS): list the operators\' own addresses or networks\n');
+  });
+
+  test('the same allowlist is what synth refuses: a /24 and a single address pass both', () => {
+    expect(() => vpsPlaybook(withAllowlist(['198.51.100.0/24', '203.0.113.7/32']))).not.toThrow();
+  });
+
+  test('a container port on every interface is a config error unless publicPorts says so; no address binds loopback', () => {
+    const { parseConfig } = require('../../../config/load') as typeof import('../../../config/load');
+    const { readFileSync } = require('node:fs') as typeof import('node:fs');
+    const text = readFileSync(EXAMPLE_CONFIG, 'utf8').replace('ports: ["127.0.0.1:5678:5678"]', 'ports: ["0.0.0.0:5678:5678"]');
+    expect(() => parseConfig(text, 'c.yaml')).toThrow(
+      'config error: containers[2].ports[0]: binds 0.0.0.0, which bypasses ufw: use 127.0.0.1:5678:5678 or set publicPorts: true on purpose');
+    expect(parseConfig(text.replace('ports: ["0.0.0.0:5678:5678"]', 'ports: ["0.0.0.0:5678:5678"]\n    publicPorts: true'), 'c.yaml')
+      .containers[2]!.publicPorts).toBe(true);
+  });
+});
+
 function silent() {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { SilentOutput } = require('../../../provision/output') as typeof import('../../../provision/output');

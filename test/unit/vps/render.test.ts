@@ -6,7 +6,7 @@ import { BACKUP_PREFIXES } from '../../../shared/storage-prefixes';
 import { DATASOURCE_UID, grafanaProvisioningFiles, overviewDashboard } from '../../../playbooks/hostinger-vps/grafana';
 import {
   awsCredentialsFile, backupPrefix, backupUnits, composeFile, fail2banJail, mappingDigest, secretsDigest, secretsUnitFile,
-  serviceUnitFile, ufwRules, vpsSettings, type VpsHostSettings,
+  secretsWrapperScript, serviceUnitFile, ufwRules, vpsSettings, type VpsHostSettings,
 } from '../../../playbooks/hostinger-vps/render';
 
 const config = loadConfig(EXAMPLE_CONFIG);
@@ -15,29 +15,69 @@ const host: VpsHostSettings = { backupDestination: 's3://ziggie-cloud-backups', 
 const withContainers = (containers: ContainerConfig[]): ZiggieConfig => ({ ...config, containers });
 
 describe('compose files', () => {
-  test('each service is its own project on the shared network, secrets only through the tmpfs env file', () => {
+  test('each service is its own project on the shared network; secrets are tmpfs files, the environment holds their path', () => {
     const doc = parse(composeFile(svc('n8n')));
     expect(doc.name).toBe('ziggie-n8n');
     expect(doc.networks).toEqual({ default: { name: 'ziggie', external: true } });
     expect(doc.volumes).toEqual({ 'n8n-data': {} });
+    expect(doc.secrets).toEqual({ N8N_ENCRYPTION_KEY: { file: '/run/ziggie/secrets/n8n/N8N_ENCRYPTION_KEY' } });
     const s = doc.services.n8n;
     expect(s).toMatchObject({
       image: 'n8nio/n8n:1.80.0',
       container_name: 'ziggie-n8n',
       restart: 'unless-stopped',
       ports: ['127.0.0.1:5678:5678'],
-      environment: { N8N_HOST: 'n8n.example.com', N8N_PROTOCOL: 'https', GENERIC_TIMEZONE: 'Europe/Stockholm' },
-      env_file: ['/run/ziggie/secrets/n8n.env'],
+      environment: {
+        N8N_HOST: 'n8n.example.com', N8N_PROTOCOL: 'https', GENERIC_TIMEZONE: 'Europe/Stockholm',
+        N8N_ENCRYPTION_KEY_FILE: '/run/secrets/N8N_ENCRYPTION_KEY',
+      },
+      secrets: ['N8N_ENCRYPTION_KEY'],
     });
-    // no value of a secret, and not even its name in the environment block
-    expect(JSON.stringify(s.environment)).not.toContain('N8N_ENCRYPTION_KEY');
+    expect(s.env_file).toBeUndefined();
+    expect(s.entrypoint).toBeUndefined();
     expect(composeFile(svc('n8n'))).not.toContain('ziggie/prod/');
   });
 
-  test('a service without secrets has no env_file; grafana mounts its provisioning read-only', () => {
-    const g = parse(composeFile(svc('grafana'))).services.grafana;
-    expect(g.env_file).toBeUndefined();
-    expect(g.volumes).toEqual(['grafana-data:/var/lib/grafana', '/opt/ziggie/grafana/provisioning:/etc/grafana/provisioning:ro']);
+  test('secretsAs: env runs the command through the wrapper, mounted read-only; no *_FILE, no value', () => {
+    const doc = parse(composeFile(svc('redis')));
+    const r = doc.services.redis;
+    expect(r.entrypoint).toEqual(['/bin/sh', '/usr/local/bin/ziggie-with-secrets']);
+    expect(r.command).toEqual(['sh', '-c', 'exec redis-server --requirepass "$$REDIS_PASSWORD"']);
+    expect(r.volumes).toContain('/usr/local/lib/ziggie/with-secrets:/usr/local/bin/ziggie-with-secrets:ro');
+    expect(r.environment).toBeUndefined();
+    expect(r.secrets).toEqual(['REDIS_PASSWORD']);
+    expect(doc.secrets).toEqual({ REDIS_PASSWORD: { file: '/run/ziggie/secrets/redis/REDIS_PASSWORD' } });
+  });
+
+  test('the wrapper exports each secret file byte for byte (trailing newlines, quotes, $) and execs the command', () => {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+    const { mkdtempSync, writeFileSync, rmSync } = require('node:fs') as typeof import('node:fs');
+    const dir = mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'wrapper-'));
+    try {
+      // the script reads /run/secrets; point it at a temp dir for the test
+      const script = secretsWrapperScript().replace(/\/run\/secrets\//g, `${dir}/`);
+      writeFileSync(`${dir}/w.sh`, script);
+      const tricky = 'a\'b"c $HOME `x` \\ end\n\n';
+      writeFileSync(`${dir}/TOKEN`, tricky);
+      writeFileSync(`${dir}/not-a-name`, 'skipped');
+      const out = execFileSync('/bin/sh', [`${dir}/w.sh`, 'sh', '-c', 'printf %s "$TOKEN"; env | grep -c "^not-a-name=" || true'], { encoding: 'utf8' });
+      expect(out).toBe(`${tricky}0\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('ports without an address bind 127.0.0.1 unless publicPorts says otherwise on purpose', () => {
+    expect(parse(composeFile({ ...svc('n8n'), ports: ['5678:5678', '127.0.0.1:80:80', '9000:9000/udp'] })).services.n8n.ports)
+      .toEqual(['127.0.0.1:5678:5678', '127.0.0.1:80:80', '127.0.0.1:9000:9000/udp']);
+    expect(parse(composeFile({ ...svc('n8n'), ports: ['5678:5678'], publicPorts: true })).services.n8n.ports).toEqual(['5678:5678']);
+  });
+
+  test('a service without secrets has no secrets block; grafana mounts its provisioning read-only', () => {
+    const doc = parse(composeFile(svc('grafana')));
+    expect(doc.secrets).toBeUndefined();
+    expect(doc.services.grafana.secrets).toBeUndefined();
+    expect(doc.services.grafana.volumes).toEqual(['grafana-data:/var/lib/grafana', '/opt/ziggie/grafana/provisioning:/etc/grafana/provisioning:ro']);
   });
 
   test('config values keep compose syntax ($$ stays $$) and init is passed through', () => {
@@ -64,16 +104,16 @@ describe('compose files', () => {
 });
 
 describe('systemd units', () => {
-  test('a service with secrets starts after the fetcher and only when its env file exists', () => {
+  test('a service with secrets starts after the fetcher and only when its secrets directory exists', () => {
     const u = serviceUnitFile(svc('n8n'));
     expect(u).toMatch(/^After=docker\.service network-online\.target ziggie-secrets\.service$/m);
-    expect(u).toMatch(/^ConditionPathExists=\/run\/ziggie\/secrets\/n8n\.env$/m);
+    expect(u).toMatch(/^ConditionPathIsDirectory=\/run\/ziggie\/secrets\/n8n$/m);
     expect(u).toContain('ExecStart=/usr/bin/docker compose -p ziggie-n8n --project-directory /opt/ziggie/n8n -f /opt/ziggie/n8n/compose.yaml up -d --remove-orphans');
     expect(u).toMatch(/^ExecReload=.* up -d --remove-orphans$/m);
     expect(u).toMatch(/^WantedBy=multi-user\.target$/m);
     const g = serviceUnitFile(svc('grafana'));
     expect(g).not.toContain('ziggie-secrets');
-    expect(g).not.toContain('ConditionPathExists');
+    expect(g).not.toContain('ConditionPath');
   });
 
   test('the fetcher unit: oneshot, retries at boot, never holds a credential', () => {
