@@ -59,7 +59,8 @@ export function timedAwsClients(config: ZiggieConfig, timeoutMs: number): AwsCli
     if (!cache.has(key)) cache.set(key, make());
     return cache.get(key) as T;
   };
-  const requestHandler = { connectionTimeout: Math.min(timeoutMs, 5000), requestTimeout: timeoutMs };
+  // throwOnRequestTimeout from awsClientConfig: without it smithy only warns when requestTimeout passes
+  const requestHandler = { ...awsClientConfig(config).requestHandler, connectionTimeout: Math.min(timeoutMs, 5000), requestTimeout: timeoutMs, socketTimeout: timeoutMs };
   const regional = { ...awsClientConfig(config), requestHandler };
   const global = { ...awsClientConfig(config, 'us-east-1'), requestHandler };
   return {

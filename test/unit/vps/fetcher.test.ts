@@ -18,6 +18,7 @@ const reason = probe.status !== 0 ? `python3 with botocore is not available here
   : process.getuid?.() !== 0 ? 'ziggie-vps runs as root only' : undefined;
 
 describeTier('python-fetcher', reason, () => {
+  jest.setTimeout(60_000); // python3 + botocore start in ~1-2 s each on a loaded machine
   let aws: FakeAws;
   let dir: string;
   const tricky = `a'b"c$d\${HOME}\\e f#g\nline2\ttab \`x\` \r end`;

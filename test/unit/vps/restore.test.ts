@@ -10,6 +10,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const PYTHON = process.env.PYTHON ?? 'python3';
 
+jest.setTimeout(90_000);
+
 test('the restore refuses every hostile archive and restores nothing outside its volume (Python unittest)', async () => {
   const r = await run(PYTHON, ['-W', 'error::ResourceWarning', '-m', 'unittest', 'discover', '-v', '-s', __dirname, '-p', 'test_*.py'], {
     timeout: 60_000, cwd: path.resolve(__dirname, '../../..'),
