@@ -17,7 +17,7 @@ import { auditRecords, resetAuditMocks, testPlane, type TestPlane } from '../uni
 const reason = testhostTierReason();
 
 const service = (name: string, image: string): ContainerConfig => ({
-  name, image, command: ['sleep', '3600'], ports: [], volumes: [], env: {}, secrets: {}, backupPaths: [], init: true,
+  name, image, command: ['sleep', '3600'], ports: [], volumes: [], env: {}, secrets: {}, secretsAs: 'file', publicPorts: false, backupPaths: [], init: true,
   healthcheck: { test: ['CMD-SHELL', 'test -f /healthy'], intervalSeconds: 1, retries: 2, startPeriodSeconds: 0 },
 });
 

@@ -77,7 +77,7 @@ const cases: Case[] = [
   // bake-ami
   { name: 'bake-ami --my-ip 999.1.1.1', script: 'bake-ami', args: () => ['--my-ip', '999.1.1.1'], code: 2, line: /^bake-ami: --my-ip: "999\.1\.1\.1" is not an IPv4 address$/ },
   { name: 'bake-ami --my-ip 0.0.0.0/0', script: 'bake-ami', args: () => ['--my-ip', '0.0.0.0/0'], code: 2, line: /^bake-ami: --my-ip: 0\.0\.0\.0\/0 is wider than a \/24/ },
-  { name: 'bake-ami --dry-run without --sweep', script: 'bake-ami', args: () => ['--dry-run'], code: 2, line: /^bake-ami: --dry-run goes with --sweep$/ },
+  { name: 'bake-ami --dry-run without --sweep', script: 'bake-ami', args: () => ['--dry-run'], code: 2, line: /^(error|bake-ami): --dry-run goes with --sweep$/ },
   // review
   { name: 'review --fail-on bogus', script: 'review', args: () => ['--fail-on', 'bogus'], code: 2, line: /^error: option '--fail-on <when>' argument 'bogus' is invalid/ },
   { name: 'review: an unknown option', script: 'review', args: () => ['--frobnicate'], code: 2, line: /^error: unknown option '--frobnicate'/ },

@@ -236,10 +236,16 @@ describe('provision:vps network guardrails (the same as synth)', () => {
   test.each([['0.0.0.0/0'], ['10.0.0.0/8'], ['198.51.100.0/23']])('sshAllowlist %s is refused: exit 2, one line, before any connection', async (cidr) => {
     let connected = false;
     let stderr = '';
-    const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory], {
-      config: withAllowlist(['198.51.100.0/24', cidr]), stderr: (s) => void (stderr += s),
-      cli: { runOptions: { connect: async () => { connected = true; throw new UnreachableError('no'); } }, output: silent() },
-    });
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+    let code: number;
+    try {
+      code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--check'], {
+        config: withAllowlist(['198.51.100.0/24', cidr]), stderr: (s) => void (stderr += s),
+        cli: { runOptions: { connect: async () => { connected = true; throw new UnreachableError('no'); } }, output: silent() },
+      });
+    } finally {
+      spy.mockRestore();
+    }
     expect(code).toBe(2);
     expect(connected).toBe(false);
     expect(stderr).toBe(`error: vps.sshAllowlist: ${cidr} is wider than a /24: ufw would admit SSH from it and fail2ban would never ban it ` +
