@@ -2,7 +2,7 @@
 import { loadConfig, EXAMPLE_CONFIG } from '../../../config/load';
 import type { FileState } from '../../../provision/facts/file';
 import type { Plan, Task } from '../../../provision/task';
-import { PATHS, secretsFile } from '../../../playbooks/hostinger-vps/render';
+import { PATHS, secretsDir } from '../../../playbooks/hostinger-vps/render';
 import { migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw } from '../../../playbooks/hostinger-vps/tasks';
 
 const config = loadConfig(EXAMPLE_CONFIG);
@@ -24,14 +24,14 @@ test('requireDocker / requireCredentials: fail with what to do; check mode only 
   expect(() => plan(requireCredentials(), { st: st(creds, 'file', { owner: 'root', mode: '0644' }) })).toThrow(`${creds} is file 0644 root`);
 });
 
-test('secretsFetched: fetched when the mapping changed, a file is missing, or forced; else unchanged', () => {
+test('secretsFetched: fetched when the mapping changed, a service\'s secrets directory is missing, or forced; else unchanged', () => {
   const services = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
-  const all = Object.fromEntries(services.map((s) => [`env:${s}`, st(secretsFile(s), 'file')]));
+  const all = Object.fromEntries(services.map((s) => [`dir:${s}`, st(secretsDir(s), 'directory')]));
   const t = (force = false) => secretsFetched(config, 'digest1', () => force);
   expect(plan(t(), { mark: Buffer.from('digest1\n'), ...all }).changed).toBe(false);
   expect(plan(t(), { mark: null, ...all }).msg).toBe('fetch (not fetched since boot)');
   expect(plan(t(), { mark: Buffer.from('old\n'), ...all }).msg).toBe('fetch (mapping changed)');
-  expect(plan(t(), { mark: Buffer.from('digest1\n'), ...all, [`env:${services[0]}`]: st(secretsFile(services[0]!), 'absent') }).msg).toBe(`fetch (missing for ${services[0]})`);
+  expect(plan(t(), { mark: Buffer.from('digest1\n'), ...all, [`dir:${services[0]}`]: st(secretsDir(services[0]!), 'absent') }).msg).toBe(`fetch (missing for ${services[0]})`);
   expect(plan(t(true), { mark: Buffer.from('digest1\n'), ...all }).msg).toBe('fetch (values migrated)');
 });
 
