@@ -86,7 +86,9 @@ function stripComment(line: string): string {
 
 function commandOf(segment: string, where: string): DocCommand[] {
   // `<base branch>` is one placeholder; `< in.txt`, `> out.json`, `2>&1` are the shell's, not the command's.
-  const words = withoutRedirections(tokenize(segment.replace(/<([^<>]*)>/g, (m) => m.replace(/\s+/g, '_'))));
+  const words = withoutRedirections(tokenize(segment.replace(/<([^<>]*)>/g, (m) => m.replace(/\s+/g, '_'))))
+    .map((w) => w.replace(/^\[(?=-)|(?<=\w)\]$/g, '')); // usage notation: `[-- --port N]` is checked as written inside
+
   while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0])) words.shift(); // VAR=value prefixes
   if (words[0] === 'npx' && words[1] === 'cdktf') words.shift();
   if (words[0] === 'cdktf' && words.length > 1) return [{ where, text: segment, argv: words.slice(1), tool: 'cdktf' }];
@@ -315,8 +317,11 @@ function globMatch(pattern: string, name: string): boolean {
   return re.test(name);
 }
 
-/** The scripts whose CLI is commander's and whose `--help` does no work (checked against their usage). */
-export const COMMANDER_SCRIPTS = ['ziggie', 'review', 'bake-ami', 'provision:vps'];
+/**
+ * Scripts started through the project's launcher (`node bin/run.mjs …`) are its own commander CLIs, whose `--help`
+ * does nothing else: their arguments are checked against that help. Others (jest, tsc, depcruise) only need to exist.
+ */
+export const checkedByHelp = (command: string) => /^node bin\/run\.mjs /.test(command);
 
 /** What is wrong with an `npm run …`/`npm start`/`npm test` line; [] when nothing. */
 export async function checkNpm(argv: string[], scripts: Record<string, string>, cli: NpmUsage): Promise<string[]> {
@@ -331,7 +336,7 @@ export async function checkNpm(argv: string[], scripts: Record<string, string>, 
   if (!rest.length) return [];
   if (rest[0] !== '--') return [`arguments for "${script}" must follow "--" (npm would take ${rest[0]} itself)`];
   const args = rest.slice(1);
-  if (!COMMANDER_SCRIPTS.includes(script)) return [];
+  if (!checkedByHelp(scripts[script])) return [];
   // Walk the subcommands, then check the options and arguments of the deepest one (global options allowed too).
   const commandPath: string[] = [];
   const inherited: OptionSpec[] = [];

@@ -69,6 +69,7 @@ describe('commands in the docs', () => {
       ['npm run ziggie gpu start', /must follow "--"/],
       ['npm run review -- --base', /--base needs a value/],
       ['npm run ziggie -- secrets put', /needs/],
+      ['npm run cost:table -- --chek', /unknown option --chek/],
     ];
     for (const [line, error] of badNpm) {
       const [c] = commandsIn(`\`${line}\``, 'bad.md');
@@ -91,5 +92,6 @@ describe('commands in the docs', () => {
       ['x.md:5', 'cdktf', 'output gpu'],
     ]);
     expect(tokenize(`--reason "n8n upgrade broke" 'a b'`)).toEqual(['--reason', 'n8n upgrade broke', 'a b']);
+    expect(commandsIn('`npm run control-center [-- --port N]`', 'y.md')[0].argv).toEqual(['run', 'control-center', '--', '--port', 'N']);
   });
 });
