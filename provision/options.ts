@@ -3,14 +3,14 @@
  * which options exclude each other and which require others. A bad option is ONE error naming the module, the
  * task and the option, raised when the playbook builds its task list, before any host is contacted (exit 2).
  *
- * zod/mini (the tree-shakable build): the no-op run loads these schemas on every start.
+ * zod/mini (the tree-shakable build): the no-op run loads these schemas on every start. Import it as
+ * `import * as z from 'zod/mini'` where it is used; re-exporting the namespace would pull all of zod into a bundle.
  */
 import * as z from 'zod/mini';
 import { ProvisionInputError } from './errors';
 import { Secret } from './secret';
 import type { When } from './task';
 
-export { z };
 
 const fn = z.custom<(...a: any[]) => unknown>((v) => typeof v === 'function', { error: 'expected a function' });
 const nonEmpty = z.string().check(z.minLength(1, { error: 'expected a non-empty string' }));

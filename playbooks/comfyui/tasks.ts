@@ -6,7 +6,8 @@
 import { commandOutput } from '../../provision/facts/command';
 import { fileContent, fileStat } from '../../provision/facts/file';
 import { sha256 } from '../../provision/files';
-import { absolute, bool, common, parseOptions, str, z } from '../../provision/options';
+import * as z from 'zod/mini';
+import { absolute, bool, common, parseOptions, str } from '../../provision/options';
 import { ownerSpec, sh } from '../../provision/shell';
 import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../../provision/task';
 

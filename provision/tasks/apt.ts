@@ -4,7 +4,8 @@
  */
 import { APT_UPDATE_STAMP, aptCache, aptCandidate, pkg, type AptCache, type PkgState } from '../facts/package';
 import { quote } from '../shell';
-import { bool, common, optionError, parseOptions, posInt, str, z } from '../options';
+import * as z from 'zod/mini';
+import { bool, common, optionError, parseOptions, posInt, str } from '../options';
 import type { Needs } from '../fact';
 import { defineTask, run, type Plan, type Task, type TaskOptions } from '../task';
 

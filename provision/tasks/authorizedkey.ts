@@ -1,5 +1,6 @@
 /** authorizedKey: one public key line in ~user/.ssh/authorized_keys (dir 0700, file 0600, owned by the user). */
-import { bool, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { bool, common, parseOptions, str } from '../options';
 import { ACCOUNT_NAME, homeFile, passwd } from '../facts/account';
 import { sh } from '../shell';
 import { defineTask, run, write, type Plan, type Task, type TaskOptions } from '../task';

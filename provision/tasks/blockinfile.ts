@@ -1,5 +1,6 @@
 /** blockInFile: a marked block of lines in a text file (Ansible blockinfile semantics). */
-import { absolute, anyString, attrs, bool, common, parseOptions, regexOr, secretOr, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, attrs, bool, common, parseOptions, regexOr, secretOr, str } from '../options';
 import { fileContent, fileStat } from '../facts/file';
 import { absPath, type FileAttrs } from '../files';
 import { reveal, type Secret } from '../secret';

@@ -3,7 +3,8 @@
  * removes (skip if it does not), unless (skip if this read-only command succeeds), onlyIf (run only if it
  * succeeds). In check mode the guards are evaluated and the command is reported as "would run".
  */
-import { absolute, anyString, common, func, optionError, parseOptions, secretOr, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, common, func, optionError, parseOptions, secretOr, str } from '../options';
 import type { Needs } from '../fact';
 import { exitStatus } from '../facts/command';
 import { fileStat, type FileState } from '../facts/file';

@@ -5,7 +5,8 @@
  * composePrune for projects no longer listed) runs `down` and removes the directory.
  */
 import { posix } from 'node:path';
-import { absolute, anyString, bool, common, optionError, parseOptions, secretOr, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, bool, common, optionError, parseOptions, secretOr, str } from '../options';
 import type { Needs } from '../fact';
 import { composeContainers, type ComposeContainers } from '../facts/docker';
 import { fileStat, type FileState } from '../facts/file';

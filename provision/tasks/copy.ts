@@ -1,6 +1,7 @@
 /** copy: a file's content (inline, from a local file, or rendered) and attributes; written atomically. */
 import { readFileSync } from 'node:fs';
-import { absolute, anyString, attrs, bool, buffer, common, parseOptions, secretOr, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, attrs, bool, buffer, common, parseOptions, secretOr, str } from '../options';
 import { fileStat, type FileState } from '../facts/file';
 import { absPath, attrChanges, diffText, readRemoteFile, sha256, type FileAttrs } from '../files';
 import { attrScript } from '../shell';

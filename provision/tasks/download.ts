@@ -2,7 +2,8 @@
  * download: url -> dest on the host, verified against a sha256 before it is moved into place (temp + rename).
  * A dest that already has that sha256 is left alone without any network access.
  */
-import { absolute, attrs, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, attrs, common, parseOptions, str } from '../options';
 import { fileStat, type FileState } from '../facts/file';
 import { absPath, attrChanges, normalizeMode, type FileAttrs } from '../files';
 import { atomicReplace, attrScript, ownerSpec, sh } from '../shell';

@@ -1,5 +1,6 @@
 /** file / directory / link / absent / touch: existence, type and attributes of a path. */
-import { absolute, attrs, bool, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, attrs, bool, common, parseOptions, str } from '../options';
 import { fileStat, type FileState } from '../facts/file';
 import { absPath, attrChanges, normalizeMode, type FileAttrs } from '../files';
 import { atomicReplace, attrScript, ownerSpec, sh } from '../shell';

@@ -3,7 +3,8 @@
  * read-only fact); a fresh clone goes to a temp dir beside dest and is renamed into place, so dest is never
  * half-cloned. The work tree is left detached at the resolved commit.
  */
-import { absolute, bool, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, bool, common, parseOptions, str } from '../options';
 import { gitCheckout, gitEnv, remoteRef, type GitCheckout, type RemoteRef } from '../facts/git';
 import { absPath } from '../files';
 import { atomicReplace, ownerSpec, sh } from '../shell';

@@ -1,5 +1,6 @@
 /** lineInFile: make sure one line is (or is not) in a text file, Ansible lineinfile semantics. */
-import { absolute, anyString, attrs, bool, common, optionError, parseOptions, regexOr, secretOr, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, attrs, bool, common, optionError, parseOptions, regexOr, secretOr } from '../options';
 import { fileContent, fileStat, type FileState } from '../facts/file';
 import { absPath, attrChanges, type FileAttrs } from '../files';
 import { reveal, type Secret } from '../secret';

@@ -1,5 +1,6 @@
 /** sysctl: a kernel parameter, persisted in /etc/sysctl.d and applied at runtime when it differs. */
-import { absolute, bool, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, bool, common, parseOptions, str } from '../options';
 import { fileContent } from '../facts/file';
 import { sysctlValue } from '../facts/sysctl';
 import { absPath } from '../files';

@@ -3,7 +3,8 @@
  * changed here (or systemd says NeedDaemonReload). A running unit whose file changed is restarted
  * (restartOnChange, default true); restarted / reloaded always act (use them as handlers).
  */
-import { absolute, anyString, bool, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, bool, common, parseOptions, str } from '../options';
 import { fileStat, type FileState } from '../facts/file';
 import { unit as unitFact, type UnitState } from '../facts/unit';
 import { absPath, diffText, readRemoteFile, sha256 } from '../files';

@@ -6,7 +6,8 @@
  * never an empty string.
  */
 import { readFileSync } from 'node:fs';
-import { absolute, anyString, attrs, bool, common, func, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, attrs, bool, common, func, parseOptions, str } from '../options';
 import { fileStat } from '../facts/file';
 import { absPath, type FileAttrs } from '../files';
 import { Secret } from '../secret';

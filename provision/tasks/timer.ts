@@ -1,5 +1,6 @@
 /** Scheduled jobs: a systemd timer (+ its oneshot service), or a cron.d entry. */
-import { anyString, bool, common, parseOptions, posInt, str, z } from '../options';
+import * as z from 'zod/mini';
+import { anyString, bool, common, parseOptions, posInt, str } from '../options';
 import { quote } from '../shell';
 import type { Task, TaskOptions } from '../task';
 import { copy } from './copy';

@@ -1,6 +1,7 @@
 /** user and group: local accounts (useradd / usermod / userdel, groupadd / groupmod / groupdel). */
 import { createHash } from 'node:crypto';
-import { absolute, bool, common, parseOptions, posInt, secretOr, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, bool, common, parseOptions, posInt, secretOr, str } from '../options';
 import { ACCOUNT_NAME, group as groupEntry, passwd, shadowDigest, userGroups, type GroupEntry, type PasswdEntry } from '../facts/account';
 import { reveal, type Secret } from '../secret';
 import { quote } from '../shell';

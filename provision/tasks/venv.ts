@@ -2,7 +2,8 @@
  * venv: a Python virtualenv with pip requirements, idempotent by a hash of (python, requirements, pip args)
  * stored inside the venv. pip runs only when that hash changes or the venv is missing.
  */
-import { absolute, anyString, common, parseOptions, str, z } from '../options';
+import * as z from 'zod/mini';
+import { absolute, anyString, common, parseOptions, str } from '../options';
 import { fileContent, fileStat } from '../facts/file';
 import { absPath, sha256 } from '../files';
 import { ownerSpec, sh } from '../shell';
