@@ -63,6 +63,13 @@ export const GPU_NAMES = {
   runtimeCap: 'ziggie-gpu-runtime-cap',
   budgetStopRole: 'ziggie-budget-stop-gpu',
   spotRule: (event: string) => `ziggie-gpu-spot-${event}`,
+  /** The cost report Lambda, its role and the scheduler role that runs it (monthly report + weekly digest). */
+  costReportFunction: 'ziggie-cost-report',
+  costReportSchedule: (kind: 'monthly' | 'weekly') => `ziggie-cost-report-${kind}`,
+  costReportScheduler: 'ziggie-cost-report-scheduler',
+  /** The CloudWatch dashboard for the GPU and its Lambdas, and the seed's high-CPU alarm. */
+  dashboard: 'ziggie-gpu',
+  highCpuAlarm: 'ziggie-gpu-high-cpu',
 } as const;
 
 /**

@@ -5,6 +5,8 @@ import type { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-
 import type { ZiggieConfig } from '../config/schema';
 import { GpuAlerts } from '../modules/gpu/alerts';
 import { BudgetStop } from '../modules/gpu/budget-stop';
+import { CostReport } from '../modules/gpu/cost-report';
+import { GpuMonitoring } from '../modules/gpu/monitoring';
 import { GpuControlFunction } from '../modules/gpu/control-function';
 import { IdleAlarms } from '../modules/gpu/idle-alarms';
 import { GpuInstance } from '../modules/gpu/instance';
@@ -96,6 +98,16 @@ export class GpuStack extends ZiggieStack {
     if (gpu.interruptionWebhookUrl) {
       for (const [key, rule] of spot.rules) control.invokeFromEvents(key, rule);
     }
+
+    // issue 15: the monthly cost report + weekly digest, the CloudWatch dashboard and the high-CPU alarm
+    const report = new CostReport(this, 'cost-report-schedule', {
+      accountId, topicArn: alerts.arn, gpuInstanceType: gpu.instanceType, vpsMonthlyUsd: config.vps.monthlyCostUsd,
+      budgetLimitUsd: config.budgets.monthlyLimitUsd, thresholdsUsd: config.budgets.thresholdsUsd,
+      webhookUrl: config.notifications.costReportWebhookUrl,
+    });
+    new GpuMonitoring(this, 'gpu-monitoring', {
+      region: config.region, instanceId, alertsTopicArn: alerts.arn, functionNames: [GPU_NAMES.controlFunction, GPU_NAMES.costReportFunction],
+    });
 
     new TerraformOutput(this, 'instance_id', { value: instanceId });
     new TerraformOutput(this, 'gpu_control_url', { value: this.functionUrl.functionUrl });

@@ -32,6 +32,11 @@ describe('Terraform addresses of the GPU stack (a changed address replaces a liv
       'aws_cloudwatch_metric_alarm.jobs-queue-empty', 'aws_cloudwatch_metric_alarm.jobs-waiting',
       'aws_lambda_permission.jobs-waiting-permission', 'aws_sqs_queue.jobs-dlq', 'aws_sqs_queue.jobs-queue',
       'aws_sqs_queue_policy.jobs-dlq-policy', 'aws_sqs_queue_policy.jobs-queue-policy',
+      // issue 15: the cost report (Lambda + monthly and weekly schedules), the dashboard and the high-CPU alarm
+      'aws_cloudwatch_log_group.cost-report-logs', 'aws_iam_role.cost-report-role', 'aws_iam_role_policy.cost-report-policy',
+      'aws_lambda_function.cost-report', 'aws_iam_role.cost-report-scheduler-role', 'aws_iam_role_policy.cost-report-scheduler-policy',
+      'aws_scheduler_schedule.cost-report-monthly', 'aws_scheduler_schedule.cost-report-weekly',
+      'aws_cloudwatch_dashboard.dashboard', 'aws_cloudwatch_metric_alarm.high-cpu',
     ].sort());
   });
 });

@@ -14,14 +14,15 @@ const config = loadConfig();
 const tf = synthGpu(config);
 const all = resourcesOf({ name: 'gpu', json: tf });
 const ofType = (type: string) => all.filter((r) => r.type === type);
-const one = (type: string) => {
-  const found = ofType(type);
+const one = (type: string, name?: string) => {
+  // the cost report's Lambda and schedules (issue 15) sit beside gpu-control's: pick by name where there are two
+  const found = ofType(type).filter((r) => name === undefined || [(r.config as any).function_name, (r.config as any).name].includes(name));
   expect(found).toHaveLength(1);
   return found[0].config as Record<string, any>;
 };
 
 describe('idle stop arithmetic, read from the synthesized JSON', () => {
-  const alarms = ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>).filter((a) => a.dimensions?.InstanceId);
+  const alarms = ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>).filter((a) => a.dimensions?.InstanceId && a.alarm_name !== 'ziggie-gpu-high-cpu');
   const composite = one('aws_cloudwatch_composite_alarm');
 
   test('three idle alarms (CPU, GPU, queue), each covering exactly idleMinutes with every datapoint idle', () => {
@@ -51,7 +52,7 @@ describe('idle stop arithmetic, read from the synthesized JSON', () => {
     const tf25 = synthGpu({ ...config, gpu: { ...config.gpu, idleMinutes: 25 } });
     for (const r of resourcesOf({ name: 'gpu', json: tf25 }).filter((x) => x.type === 'aws_cloudwatch_metric_alarm')) {
       const a = r.config as Record<string, any>;
-      if (a.alarm_name.endsWith('-waiting')) continue;
+      if (a.alarm_name.endsWith('-waiting') || a.alarm_name === 'ziggie-gpu-high-cpu') continue;
       const period = a.period ?? a.metric_query.find((q: any) => q.metric)?.metric.period;
       expect(period * a.evaluation_periods).toBe(25 * 60);
     }
@@ -94,7 +95,7 @@ describe('the ComfyUI job queue', () => {
   test('a visible job raises the jobs-waiting alarm, whose ALARM reaches gpu-control (which starts the GPU)', () => {
     const waiting = alarm('ziggie-comfyui-jobs-waiting');
     expect(waiting).toMatchObject({ metric_name: 'ApproximateNumberOfMessagesVisible', comparison_operator: 'GreaterThanThreshold', threshold: 0, treat_missing_data: 'notBreaching' });
-    const fn = one('aws_lambda_function');
+    const fn = one('aws_lambda_function', 'ziggie-gpu-control');
     expect(fn.environment.variables.JOBS_WAITING_ALARM).toMatch(/alarm_name|ziggie-comfyui-jobs-waiting/);
     const rule = ofType('aws_cloudwatch_event_rule').find((r) => (r.config as any).name === 'ziggie-gpu-jobs-waiting-start')!;
     expect(JSON.parse((rule.config as any).event_pattern)).toMatchObject({ detail: { state: { value: ['ALARM'] } } });
@@ -159,7 +160,7 @@ describe('gpu-control Lambda', () => {
   });
 
   test('the code is a bundled asset with a content hash', () => {
-    const fn = one('aws_lambda_function');
+    const fn = one('aws_lambda_function', 'ziggie-gpu-control');
     expect(fn.filename).toMatch(/assets\/.+\.zip$/);
     expect(fn.source_code_hash).toMatch(/^[A-F0-9]{32,}$/i);
     expect(fn.handler).toBe('index.handler');
@@ -167,7 +168,7 @@ describe('gpu-control Lambda', () => {
 });
 
 test('max-runtime schedule runs every 15 minutes and asks the Lambda to enforce the cap', () => {
-  const schedule = one('aws_scheduler_schedule');
+  const schedule = one('aws_scheduler_schedule', 'ziggie-gpu-runtime-cap');
   expect(schedule.schedule_expression).toBe('rate(15 minutes)');
   expect(JSON.parse(schedule.target.input)).toEqual({ action: 'enforce-max-runtime' });
 });
@@ -187,4 +188,38 @@ test('Spot interruption warnings and rebalance recommendations reach the owner',
   expect(types).toEqual(expect.arrayContaining(['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation']));
   const emails = ofType('aws_sns_topic_subscription').map((r) => (r.config as any).endpoint);
   expect(emails).toEqual(config.notifications.emails);
+});
+
+describe('issue 15: cost report schedules, dashboard and high-CPU alarm', () => {
+  test('the cost report runs on the 1st (last month) and on Mondays (digest), without retries (no double e-mail)', () => {
+    const monthly = one('aws_scheduler_schedule', 'ziggie-cost-report-monthly');
+    const weekly = one('aws_scheduler_schedule', 'ziggie-cost-report-weekly');
+    expect(monthly.schedule_expression).toBe('cron(0 7 1 * ? *)');
+    expect(JSON.parse(monthly.target.input)).toEqual({ kind: 'monthly' });
+    expect(weekly.schedule_expression).toBe('cron(0 7 ? * MON *)');
+    expect(JSON.parse(weekly.target.input)).toEqual({ kind: 'weekly' });
+    for (const s of [monthly, weekly]) {
+      expect(s.target.arn).toBe('${aws_lambda_function.cost-report.arn}');
+      expect(s.target.retry_policy.maximum_retry_attempts).toBe(0);
+    }
+    const fn = one('aws_lambda_function', 'ziggie-cost-report');
+    expect(fn.environment.variables).toMatchObject({ TOPIC_ARN: '${aws_sns_topic.alerts.arn}', GPU_INSTANCE_TYPE: config.gpu.instanceType, VPS_MONTHLY_USD: String(config.vps.monthlyCostUsd) });
+    const policy = parseJsonAttribute(ofType('aws_iam_role_policy').find((r) => (r.config as any).name === 'read-costs-publish-report')!.config.policy) as any;
+    expect(policy.Statement.map((st: any) => st.Action)).toEqual([['ce:GetCostAndUsage', 'ce:GetCostForecast'], 'sns:Publish', ['logs:CreateLogStream', 'logs:PutLogEvents']]);
+    expect(policy.Statement[1].Resource).toBe('${aws_sns_topic.alerts.arn}');
+  });
+
+  test('the seed\'s high-CPU alarm: above 80% for 2 × 5 minutes on the GPU instance, to the notifications topic', () => {
+    const a = ofType('aws_cloudwatch_metric_alarm').map((r) => r.config as Record<string, any>).find((x) => x.alarm_name === 'ziggie-gpu-high-cpu')!;
+    expect(a).toMatchObject({ namespace: 'AWS/EC2', metric_name: 'CPUUtilization', threshold: 80, period: 300, evaluation_periods: 2, comparison_operator: 'GreaterThanThreshold', dimensions: { InstanceId: '${aws_instance.instance.id}' } });
+    expect(a.alarm_actions).toEqual(['${aws_sns_topic.alerts.arn}']);
+  });
+
+  test('the dashboard body is Terraform jsonencode of widgets naming the instance, both Lambdas and the alarm', () => {
+    const d = one('aws_cloudwatch_dashboard');
+    expect(d.dashboard_name).toBe('ziggie-gpu');
+    const body = String(d.dashboard_body);
+    expect(body).toMatch(/^\$\{jsonencode\(/);
+    for (const s of ['CPUUtilization', 'nvidia_smi_utilization_gpu', 'QueueDepth', 'TriggeredRules', 'ziggie-gpu-control', 'ziggie-cost-report', 'aws_instance.instance.id', 'aws_cloudwatch_metric_alarm.high-cpu.arn']) expect(body).toContain(s);
+  });
 });
