@@ -55,7 +55,7 @@ describe('stdio: npm run mcp -- --agent NAME, spawned by the SDK client', () => 
 
   test('an agent sees exactly its capabilities as tools, with their input schemas', async () => {
     const viewer = await connect('agent-viewer');
-    expect((await viewer.listTools()).tools.map((x) => x.name)).toEqual(['cloud_status', 'cloud_costs', 'health']);
+    expect((await viewer.listTools()).tools.map((x) => x.name)).toEqual(['cloud_status', 'cloud_costs', 'cloud_cost-daily', 'cloud_gpu-hours', 'health']);
     const marcus = await connect('agent-marcus');
     const tools = (await marcus.listTools()).tools;
     expect(tools.map((x) => x.name)).toEqual(['cloud_status', 'cloud_deploy', 'cloud_rollback', 'health']);
@@ -77,7 +77,7 @@ describe('stdio: npm run mcp -- --agent NAME, spawned by the SDK client', () => 
     const viewer = await connect('agent-viewer');
     const refused = await viewer.callTool({ name: 'cloud_stop-instance', arguments: { provider: 'aws', id: 'gpu' } }) as ToolText;
     expect(refused.isError).toBe(true);
-    expect(refused.content[0]!.text).toBe('forbidden: agent-viewer does not hold cloud:stop-instance (it holds: cloud:status, cloud:costs, health)');
+    expect(refused.content[0]!.text).toBe('forbidden: agent-viewer does not hold cloud:stop-instance (it holds: cloud:status, cloud:costs, cloud:cost-daily, cloud:gpu-hours, health)');
     const bad = await viewer.callTool({ name: 'health', arguments: { scope: 'everything' } }) as ToolText;
     expect(bad.isError).toBe(true);
     expect(bad.content[0]!.text.split('\n')).toHaveLength(1);
@@ -120,7 +120,7 @@ describe('streamable HTTP: the control center\'s /mcp with a bearer token', () =
 
   test('tools per agent, a call, a refused tool, bad params; every call audited', async () => {
     const ops = await connect(t.tokens['agent-ops']!);
-    expect((await ops.listTools()).tools.map((x) => x.name)).toEqual(['cloud_status', 'cloud_start-instance', 'cloud_stop-instance', 'cloud_costs', 'health', 'aws_bedrock-invoke']);
+    expect((await ops.listTools()).tools.map((x) => x.name)).toEqual(['cloud_status', 'cloud_start-instance', 'cloud_stop-instance', 'cloud_costs', 'cloud_cost-daily', 'cloud_gpu-hours', 'health', 'aws_bedrock-invoke']);
     const r = await ops.callTool({ name: 'cloud_status', arguments: {} }) as ToolText;
     expect(r.structuredContent!.instances[0]).toMatchObject({ provider: 'aws', id: 'i-0aaaabbbbccccdddd', state: 'stopped' });
     const chen = await connect(t.tokens['agent-chen']!);
