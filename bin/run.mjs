@@ -1,11 +1,11 @@
-// Starts an entry point from its compiled JavaScript: `node bin/run.mjs scripts/start.mts [args]` (package.json
+// Starts an entry point from its compiled JavaScript (or its bundle): `node bin/run.mjs scripts/start.mts [args]` (package.json
 // scripts call it). The build is checked first (one stat per source, a few ms) and redone when any source is newer,
 // so editing TypeScript never runs stale code; then the compiled module is imported with process.argv as if it had
 // been started directly.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { fresh, outputOf, readStamp, ROOT } from './build.mjs';
+import { bundleOf, fresh, outputOf, readStamp, ROOT } from './build.mjs';
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -30,6 +30,7 @@ if (!fresh(stamp) || !stamp.inputs.some(([f]) => f === rel)) {
   }
 }
 
-const out = outputOf(rel);
+// a playbook entry point runs from its bundle (bin/build.mjs BUNDLED), anything else from its own compiled file
+const out = existsSync(bundleOf(rel)) ? bundleOf(rel) : outputOf(rel);
 process.argv = [process.argv[0], out, ...args];
 await import(pathToFileURL(out).href);

@@ -85,29 +85,16 @@ class Semaphore {
   }
 }
 
-/**
- * Private keys parsed once per process and shared by every connection. ssh2 signs with the key's PEM text, which
- * OpenSSL re-parses on every signature; swapping in a KeyObject makes each signature cheap (10 hosts at once).
- */
+/** Private keys parsed once per process (ssh2's public utils.parseKey) and shared by every connection. */
 const parsedKeys = new Map<string, unknown>();
 function parsedKey(file: string, data: Buffer): unknown {
   let k = parsedKeys.get(file);
   if (k) return k;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { parseKey } = require('ssh2/lib/protocol/keyParser.js') as { parseKey: (d: Buffer) => unknown };
-  k = parseKey(data);
+  const { utils } = require('ssh2') as typeof import('ssh2');
+  k = utils.parseKey(data);
   if (k instanceof Error) throw k;
   if (Array.isArray(k)) k = k[0];
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { createPrivateKey } = require('node:crypto') as typeof import('node:crypto');
-    for (const sym of Object.getOwnPropertySymbols(k as object)) {
-      const v = (k as Record<symbol, unknown>)[sym];
-      if (typeof v === 'string' && v.startsWith('-----BEGIN') && v.includes('PRIVATE KEY')) (k as Record<symbol, unknown>)[sym] = createPrivateKey(v);
-    }
-  } catch {
-    /* keep the PEM: slower, same result */
-  }
   parsedKeys.set(file, k);
   return k;
 }
@@ -137,9 +124,8 @@ function coalesceWrites(sock: Socket): void {
 
 let ClientCtor: typeof Client | undefined;
 function loadClient(): typeof Client {
-  // Deep require: ssh2's index also loads its server, HTTP agents and keygen (~10 ms we never use).
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  ClientCtor ??= require('ssh2/lib/client.js') as typeof Client;
+  ClientCtor ??= (require('ssh2') as typeof import('ssh2')).Client;
   return ClientCtor;
 }
 
