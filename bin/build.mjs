@@ -7,7 +7,7 @@
 //
 //   node bin/build.mjs            build if stale, print what it did
 //   node bin/build.mjs --force    rebuild everything
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,7 +95,7 @@ async function compile(rel, transform) {
  */
 async function bundle(files) {
   const entries = BUNDLED.filter((rel) => files.includes(rel));
-  if (!entries.length) return [];
+  if (!entries.length) return { outputs: [], inputs: [] };
   const { build } = await import('esbuild');
   const r = await build({
     entryPoints: entries.map((rel) => path.join(ROOT, rel)),
@@ -108,6 +108,7 @@ async function bundle(files) {
     platform: 'node',
     target: 'node20',
     write: false,
+    metafile: true,
     logLevel: 'silent',
     external: ['cpu-features', 'esbuild'],
     // CommonJS dependencies inside an ES module bundle still call require() for node's own modules
@@ -130,12 +131,35 @@ async function bundle(files) {
       },
     }],
   });
-  for (const f of r.outputFiles) writeAtomic(f.path, f.contents);
-  return r.outputFiles.map((f) => f.path);
+  // chunks first, entry points last: a process starting meanwhile finds every chunk its entry names
+  const entryFiles = new Set(entries.map(bundleOf));
+  for (const f of [...r.outputFiles].sort((a, b) => Number(entryFiles.has(a.path)) - Number(entryFiles.has(b.path)))) writeAtomic(f.path, f.contents);
+  return { outputs: r.outputFiles.map((f) => f.path), inputs: Object.keys(r.metafile.inputs).map((f) => path.relative(ROOT, path.resolve(ROOT, f))) };
 }
 
+/**
+ * Bundling is the slow part of a build (seconds): it is redone only when one of the bundles' own inputs (or the
+ * lockfile, or this script) changed since the last build; otherwise the last bundles are kept.
+ */
+function bundlesStillFresh(old, files) {
+  if (!old?.bundle || old.root !== ROOT) return false;
+  const mtimes = new Map(old.inputs);
+  for (const rel of [...old.bundle.inputs, 'bin/build.mjs', 'package-lock.json']) {
+    if (rel.includes('node_modules/')) continue; // dependencies change with the lockfile
+    try {
+      if (statSync(path.join(ROOT, rel)).mtimeMs !== mtimes.get(rel)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return BUNDLED.filter((rel) => files.includes(rel)).every((rel) => old.bundle.outputs.includes(bundleOf(rel)) && existsSync(bundleOf(rel)));
+}
+
+/** Bundle chunks an older build made stay a day: a process started before this build may still import them. */
+const DAY_MS = 24 * 3600 * 1000;
+
 /** Compile every input; outputs of sources that are gone are removed; the stamp is written last. */
-export async function build() {
+export async function build({ force = false } = {}) {
   const started = Date.now();
   const files = inputs().filter((f) => f !== 'bin/build.mjs' && f !== 'package-lock.json');
   const stamped = files.map((rel) => [rel, statSync(path.join(ROOT, rel)).mtimeMs]);
@@ -147,19 +171,24 @@ export async function build() {
     const where = first?.location ? `${path.relative(ROOT, first.location.file)}:${first.location.line}: ` : '';
     throw new Error(`build failed: ${where}${first?.text ?? e?.message ?? e}`);
   }
-  const bundles = await bundle(files);
-  const wanted = new Set([...files.map(outputOf), ...bundles]);
+  const old = readStamp();
+  const bundles = !force && bundlesStillFresh(old, files) ? old.bundle : await bundle(files);
+  const wanted = new Set([...files.map(outputOf), ...bundles.outputs]);
+  const bundleDir = path.join(OUT, 'bundle');
   const prune = (dir) => {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
       const f = path.join(dir, d.name);
       if (d.isDirectory()) prune(f);
-      else if (/\.(m?js|json)$/.test(d.name) && f !== STAMP && !wanted.has(f)) rmSync(f, { force: true });
+      else if (/\.(m?js|json)$/.test(d.name) && f !== STAMP && !wanted.has(f)) {
+        if (f.startsWith(bundleDir) && Date.now() - statSync(f).mtimeMs < DAY_MS) continue;
+        rmSync(f, { force: true });
+      }
     }
   };
   prune(OUT);
   writeFileSync(path.join(OUT, '.gitignore'), '*\n');
   for (const f of ['bin/build.mjs', 'package-lock.json']) stamped.push([f, statSync(path.join(ROOT, f)).mtimeMs]);
-  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped }));
+  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped, bundle: bundles }));
   return { files: files.length, ms: Date.now() - started };
 }
 
@@ -168,7 +197,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (!force && fresh() && readStamp().inputs.length === inputs().length) {
     console.log('.build/ is up to date');
   } else {
-    build().then((r) => console.log(`built ${r.files} files into .build/ in ${r.ms} ms`), (e) => {
+    build({ force }).then((r) => console.log(`built ${r.files} files into .build/ in ${r.ms} ms`), (e) => {
       console.error(e.message);
       process.exit(1);
     });
