@@ -8,6 +8,7 @@
 //   node bin/build.mjs            build if stale, print what it did
 //   node bin/build.mjs --force    rebuild everything
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,13 +49,18 @@ export function fresh(stamp = readStamp()) {
   if (!stamp || stamp.root !== ROOT) return false;
   for (const [rel, mtime] of stamp.inputs) {
     try {
-      if (statSync(path.join(ROOT, rel)).mtimeMs !== mtime) return false;
+      if (statSync(path.join(ROOT, rel)).mtimeMs === mtime) continue;
+      // npm rewrites the lockfile (often unchanged) after `prepare` built: its content decides
+      if (rel === 'package-lock.json' && lockHash() === stamp.lockHash) continue;
+      return false;
     } catch {
       return false;
     }
   }
   return true;
 }
+
+const lockHash = () => createHash('sha1').update(readFileSync(path.join(ROOT, 'package-lock.json'))).digest('hex');
 
 export function readStamp() {
   try {
@@ -142,9 +148,9 @@ async function bundle(files) {
  * lockfile, or this script) changed since the last build; otherwise the last bundles are kept.
  */
 function bundlesStillFresh(old, files) {
-  if (!old?.bundle || old.root !== ROOT) return false;
+  if (!old?.bundle || old.root !== ROOT || old.lockHash !== lockHash()) return false;
   const mtimes = new Map(old.inputs);
-  for (const rel of [...old.bundle.inputs, 'bin/build.mjs', 'package-lock.json']) {
+  for (const rel of [...old.bundle.inputs, 'bin/build.mjs']) {
     if (rel.includes('node_modules/')) continue; // dependencies change with the lockfile
     try {
       if (statSync(path.join(ROOT, rel)).mtimeMs !== mtimes.get(rel)) return false;
@@ -188,7 +194,7 @@ export async function build({ force = false } = {}) {
   prune(OUT);
   writeFileSync(path.join(OUT, '.gitignore'), '*\n');
   for (const f of ['bin/build.mjs', 'package-lock.json']) stamped.push([f, statSync(path.join(ROOT, f)).mtimeMs]);
-  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped, bundle: bundles }));
+  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped, lockHash: lockHash(), bundle: bundles }));
   return { files: files.length, ms: Date.now() - started };
 }
 
