@@ -186,7 +186,7 @@ export async function build({ force = false } = {}) {
       const f = path.join(dir, d.name);
       if (d.isDirectory()) prune(f);
       else if (/\.(m?js|json)$/.test(d.name) && f !== STAMP && !wanted.has(f)) {
-        if (f.startsWith(bundleDir) && Date.now() - statSync(f).mtimeMs < DAY_MS) continue;
+        if (dir === bundleDir && Date.now() - statSync(f).mtimeMs < DAY_MS) continue; // a chunk (entries are in subdirectories)
         rmSync(f, { force: true });
       }
     }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
-import { bundleOf, fresh, outputOf, readStamp, ROOT } from './build.mjs';
+import { BUNDLED, bundleOf, fresh, outputOf, readStamp, ROOT } from './build.mjs';
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -31,6 +31,6 @@ if (!fresh(stamp) || !stamp.inputs.some(([f]) => f === rel)) {
 }
 
 // a playbook entry point runs from its bundle (bin/build.mjs BUNDLED), anything else from its own compiled file
-const out = existsSync(bundleOf(rel)) ? bundleOf(rel) : outputOf(rel);
+const out = BUNDLED.includes(rel) && existsSync(bundleOf(rel)) ? bundleOf(rel) : outputOf(rel);
 process.argv = [process.argv[0], out, ...args];
 await import(pathToFileURL(out).href);
