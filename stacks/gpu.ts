@@ -11,6 +11,7 @@ import { GpuControlFunction } from '../modules/gpu/control-function';
 import { IdleAlarms } from '../modules/gpu/idle-alarms';
 import { GpuInstance } from '../modules/gpu/instance';
 import { JobQueue } from '../modules/gpu/job-queue';
+import { fallbackPolicy } from '../gpu-control/policy';
 import { RuntimeCap } from '../modules/gpu/runtime-cap';
 import { SpotWarnings } from '../modules/gpu/spot-warnings';
 import { GPU_NAMES, ziggieNames } from '../shared/names';
@@ -70,6 +71,7 @@ export class GpuStack extends ZiggieStack {
       assetsBucket: config.storage.assetsBucket,
       invokerUser: names.bedrockUser,
       jobs: { queueArn: this.jobs.queue.arn, waitingAlarm: this.jobs.jobsWaiting.alarmName },
+      fallback: { policyJson: JSON.stringify(fallbackPolicy(config)), instanceRoleArn: iamArn('role', GPU_NAMES.instanceRole, '/'), region: config.region },
     });
     this.functionUrl = control.url;
 

@@ -5,7 +5,8 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { createGpuControl, type GpuAnswer, type GpuControl } from '../../gpu-control/control';
+import { createGpuControl, latestSpotPrice, type GpuAnswer, type GpuControl } from '../../gpu-control/control';
+import { parseFallbackPolicy } from '../../gpu-control/policy';
 import { heartbeatProbe } from '../../gpu-control/heartbeat';
 import { type GpuRequest, parseRequest } from './request';
 
@@ -16,6 +17,8 @@ export interface HandlerEnv {
   SPOT_MAX_PRICE_USD?: string;
   INTERRUPTION_WEBHOOK_URL?: string;
   JOBS_WAITING_ALARM?: string;
+  /** The capacity fallback policy (gpu-control/policy.ts), JSON; unset: a capacity error answers unavailable. */
+  FALLBACK_POLICY?: string;
 }
 
 export interface HandlerDeps {
@@ -42,7 +45,7 @@ export function depsFromEnv(env: HandlerEnv): HandlerDeps {
     control: createGpuControl(
       // The Lambda is outside the VPC and the security group admits only the VPS, so "ComfyUI answers" is read
       // from the heartbeat the on-instance watchdog publishes after each successful /queue call.
-      { ec2, probe: heartbeatProbe(cloudwatch, env.INSTANCE_ID) },
+      { ec2, probe: heartbeatProbe(cloudwatch, env.INSTANCE_ID), fallback: fallbackFromEnv(env, ec2) },
       { instanceId: env.INSTANCE_ID, project: 'unused-with-instance-id', port: Number(env.COMFYUI_PORT ?? 8188) },
       { maxUsdPerHour: env.SPOT_MAX_PRICE_USD ? Number(env.SPOT_MAX_PRICE_USD) : undefined },
     ),
@@ -52,6 +55,11 @@ export function depsFromEnv(env: HandlerEnv): HandlerDeps {
     fetch,
     log: (line) => console.log(JSON.stringify(line)),
   };
+}
+
+function fallbackFromEnv(env: HandlerEnv, ec2: EC2Client) {
+  const policy = parseFallbackPolicy(env.FALLBACK_POLICY);
+  return policy && { policy, spotPrice: (type: string, az: string) => latestSpotPrice(ec2, type, az) };
 }
 
 let cached: HandlerDeps | undefined;

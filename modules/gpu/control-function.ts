@@ -12,7 +12,7 @@ import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { ZiggieConfig } from '../../config/schema';
 import { bundleLambda } from '../../lambda/bundle';
-import { assumeRolePolicy, policyDocument } from '../../shared/iam-policy';
+import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../../shared/iam-policy';
 import { GPU_NAMES } from '../../shared/names';
 import { FlatConstruct } from '../flat-construct';
 
@@ -28,6 +28,8 @@ export interface GpuControlFunctionProps {
   readonly invokerUser: string;
   /** The job queue: n8n may send to it, and its jobs-waiting alarm's ALARM means start. @default none */
   readonly jobs?: { queueArn: string; waitingAlarm: string };
+  /** Capacity fallback: the policy (JSON, FALLBACK_POLICY) and the instance role a stand-in is launched with. */
+  readonly fallback?: { policyJson: string; instanceRoleArn: string; region: string };
 }
 
 /**
@@ -60,6 +62,7 @@ export class GpuControlFunction extends FlatConstruct {
         // GetMetricStatistics has no resource type: it reads the watchdog's ComfyUI heartbeat.
         { Sid: 'ReadComfyuiHeartbeat', Effect: 'Allow', Action: 'cloudwatch:GetMetricStatistics', Resource: '*' },
         { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logs.arn}:*`] },
+        ...(props.fallback ? standInStatements(props.accountId, props.fallback) : []),
       ]),
     });
     const bundle = new TerraformAsset(this, 'gpu-control-code', {
@@ -87,6 +90,7 @@ export class GpuControlFunction extends FlatConstruct {
           SPOT_MAX_PRICE_USD: String(gpu.spot.maxPriceUsdPerHour),
           INTERRUPTION_WEBHOOK_URL: gpu.interruptionWebhookUrl ?? '',
           JOBS_WAITING_ALARM: props.jobs?.waitingAlarm ?? '',
+          FALLBACK_POLICY: props.fallback?.policyJson ?? '',
         },
       },
       dependsOn: [logs],
@@ -138,4 +142,31 @@ export class GpuControlFunction extends FlatConstruct {
       sourceArn: rule.arn,
     });
   }
+}
+
+/**
+ * The capacity fallback (gpu-control/fallback.ts): launch a stand-in from the GPU's launch templates, tag it at
+ * launch, pass it the instance role, terminate only what it launched (tagged ziggie:fallback-for).
+ */
+function standInStatements(accountId: string, f: { instanceRoleArn: string; region: string }): PolicyStatement[] {
+  const ec2 = (resource: string) => `arn:aws:ec2:${f.region}:${accountId}:${resource}`;
+  return [
+    {
+      Sid: 'LaunchStandIn',
+      Effect: 'Allow',
+      Action: 'ec2:RunInstances',
+      Resource: [
+        ec2(`launch-template/*`), ec2('instance/*'), ec2('volume/*'), ec2('network-interface/*'), ec2('subnet/*'),
+        ec2('security-group/*'), `arn:aws:ec2:${f.region}::image/*`, ec2('spot-instances-request/*'),
+      ],
+    },
+    { Sid: 'TagStandInAtLaunch', Effect: 'Allow', Action: 'ec2:CreateTags', Resource: [ec2('instance/*'), ec2('volume/*'), ec2('network-interface/*'), ec2('spot-instances-request/*')],
+      Condition: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } } },
+    { Sid: 'TerminateOnlyStandIns', Effect: 'Allow', Action: 'ec2:TerminateInstances', Resource: [ec2('instance/*')],
+      Condition: { StringLike: { 'aws:ResourceTag/ziggie:fallback-for': 'i-*' } } },
+    { Sid: 'PassInstanceRole', Effect: 'Allow', Action: 'iam:PassRole', Resource: f.instanceRoleArn,
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
+    // DescribeSubnets cannot be scoped to a resource in IAM: the zones of the GPU's VPC.
+    { Sid: 'ReadSubnets', Effect: 'Allow', Action: 'ec2:DescribeSubnets', Resource: '*' },
+  ];
 }

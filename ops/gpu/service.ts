@@ -8,8 +8,7 @@ import type { ZiggieConfig } from '../../config/schema';
 import { priceBook } from '../../cost/prices';
 import { heartbeatProbe } from '../../gpu-control/heartbeat';
 import { createGpuControl, latestSpotPrice, type Ec2Like, type FetchLike, type GpuAnswer, type GpuControl, type GpuRates } from '../../gpu-control/control';
-import type { FallbackPolicy } from '../../gpu-control/fallback';
-import { GPU_NAMES } from '../../shared/names';
+import { fallbackPolicy } from '../../gpu-control/policy';
 
 /** The first probe that says "up" wins. */
 export function eitherProbe(...probes: FetchLike[]): FetchLike {
@@ -35,25 +34,6 @@ export function onDemandRate(config: Pick<ZiggieConfig, 'region' | 'gpu'>): numb
   return book.has(id) && !book.fallbackFrom ? book.price(id).usd : undefined;
 }
 
-/** The capacity fallback from config gpu.fallback, priced from cost/prices (a type it lacks is priced unknown). */
-export function fallbackPolicy(config: Pick<ZiggieConfig, 'region' | 'gpu'>): FallbackPolicy {
-  const book = priceBook(config.region);
-  const onDemand = (type: string) => {
-    const id = `ec2.on-demand.${type}`;
-    return book.has(id) && !book.fallbackFrom ? book.price(id).usd : undefined;
-  };
-  const types = [config.gpu.instanceType, ...config.gpu.fallback.instanceTypes];
-  return {
-    otherZones: config.gpu.fallback.otherZones,
-    instanceTypes: config.gpu.fallback.instanceTypes,
-    allowOnDemand: config.gpu.fallback.allowOnDemand,
-    spotLaunchTemplate: GPU_NAMES.instance,
-    onDemandLaunchTemplate: `${GPU_NAMES.instance}-on-demand`,
-    spotMaxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour,
-    onDemandUsdPerHour: Object.fromEntries(types.map((t) => [t, onDemand(t)])),
-  };
-}
-
 export interface GpuServiceDeps {
   ec2: Ec2Like;
   cloudwatch?: Pick<CloudWatchClient, 'send'>;
@@ -63,6 +43,8 @@ export interface GpuServiceDeps {
 }
 
 /** A controller for the configured GPU; the spot price is looked up once (failures fall back quietly). */
+export { fallbackPolicy };
+
 export async function gpuControlFor(config: ZiggieConfig, deps: GpuServiceDeps): Promise<GpuControl> {
   const rates: GpuRates = { onDemandUsdPerHour: onDemandRate(config), maxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour };
   try {

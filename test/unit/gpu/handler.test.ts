@@ -1,7 +1,10 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handle, type HandlerDeps, type HttpResponse } from '../../../lambda/gpu-control/handler';
+import { DescribeSpotPriceHistoryCommand, DescribeSubnetsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { depsFromEnv, handle, type HandlerDeps, type HttpResponse } from '../../../lambda/gpu-control/handler';
+import { fallbackPolicy } from '../../../gpu-control/policy';
+import { loadConfig } from '../../../config/load';
 import { heartbeatProbe } from '../../../gpu-control/heartbeat';
 import { createGpuControl, type GpuAnswer } from '../../../gpu-control/control';
 
@@ -194,4 +197,19 @@ test('a Spot interruption warning is forwarded to the configured webhook', async
     deps({ webhookUrl: 'https://n8n.example.com/webhook/gpu' })) as { reason: string };
   expect(r.reason).toMatch(/webhook answered 200/);
   expect(webhookCalls).toEqual([{ url: 'https://n8n.example.com/webhook/gpu', body: expect.stringContaining(INSTANCE) }]);
+});
+
+test('with FALLBACK_POLICY (as the stack sets it), the jobs-waiting start falls back to a stand-in when Spot has no capacity', async () => {
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE, InstanceType: 'g4dn.xlarge', State: { Name: 'stopped' },
+    VpcId: 'vpc-1', SubnetId: 'subnet-a', Placement: { AvailabilityZone: 'eu-north-1a' }, NetworkInterfaces: [{ SubnetId: 'subnet-a', Groups: [{ GroupId: 'sg-1' }] }] }] }] } as never);
+  ec2.on(StartInstancesCommand).rejects(Object.assign(new Error('no capacity'), { name: 'InsufficientInstanceCapacity' }));
+  ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-a', AvailabilityZone: 'eu-north-1a' }, { SubnetId: 'subnet-b', AvailabilityZone: 'eu-north-1b' }] });
+  ec2.on(DescribeSpotPriceHistoryCommand).resolves({ SpotPriceHistory: [{ SpotPrice: '0.19' }] });
+  ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0standin' }] });
+  const env = { INSTANCE_ID: INSTANCE, JOBS_WAITING_ALARM: 'ziggie-comfyui-jobs-waiting', FALLBACK_POLICY: JSON.stringify(fallbackPolicy(loadConfig())) };
+  const d = { ...depsFromEnv(env), log: (line: Record<string, unknown>) => log.push(line) };
+  const r = await handle({ source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    detail: { alarmName: 'ziggie-comfyui-jobs-waiting', state: { value: 'ALARM' } } }, d) as GpuAnswer;
+  expect(r).toMatchObject({ state: 'starting', instanceId: 'i-0standin', availabilityZone: 'eu-north-1b', fallback: { market: 'spot', usdPerHour: 0.19 } });
+  expect(log[0]).toMatchObject({ action: 'jobs-start', message: expect.stringMatching(/stand-in i-0standin, g4dn\.xlarge spot in eu-north-1b, \$0\.190\/h/) });
 });

@@ -109,6 +109,22 @@ describe('the ComfyUI job queue', () => {
   });
 });
 
+describe('capacity fallback in gpu-control', () => {
+  test('the Lambda gets the config\'s fallback policy, and may launch, tag and terminate only stand-ins', () => {
+    const fn = one('aws_lambda_function');
+    expect(JSON.parse(fn.environment.variables.FALLBACK_POLICY)).toMatchObject({
+      otherZones: config.gpu.fallback.otherZones, instanceTypes: config.gpu.fallback.instanceTypes, allowOnDemand: config.gpu.fallback.allowOnDemand,
+      spotLaunchTemplate: 'ziggie-comfyui', spotMaxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour,
+    });
+    const policy = ofType('aws_iam_role_policy').map((p) => parseJsonAttribute((p.config as any).policy) as any)
+      .find((d) => d.Statement.some((st: any) => st.Sid === 'StartStopThisInstance'))!;
+    const sids = Object.fromEntries(policy.Statement.map((st: any) => [st.Sid, st]));
+    expect(sids.TerminateOnlyStandIns.Condition).toEqual({ StringLike: { 'aws:ResourceTag/ziggie:fallback-for': 'i-*' } });
+    expect(sids.PassInstanceRole).toMatchObject({ Resource: 'arn:aws:iam::111122223333:role/ziggie-comfyui-instance', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } });
+    expect(sids.TagStandInAtLaunch.Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+  });
+});
+
 describe('instance', () => {
   const lt = one('aws_launch_template');
 
