@@ -111,7 +111,7 @@ describe('the ComfyUI job queue', () => {
 
 describe('capacity fallback in gpu-control', () => {
   test('the Lambda gets the config\'s fallback policy, and may launch, tag and terminate only stand-ins', () => {
-    const fn = one('aws_lambda_function');
+    const fn = one('aws_lambda_function', 'ziggie-gpu-control');
     expect(JSON.parse(fn.environment.variables.FALLBACK_POLICY)).toMatchObject({
       otherZones: config.gpu.fallback.otherZones, instanceTypes: config.gpu.fallback.instanceTypes, allowOnDemand: config.gpu.fallback.allowOnDemand,
       spotLaunchTemplate: 'ziggie-comfyui', spotMaxUsdPerHour: config.gpu.spot.maxPriceUsdPerHour,
