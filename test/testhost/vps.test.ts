@@ -7,7 +7,8 @@
  * converges; second run changed=0; one service's env change recreates only that container; check mode changes
  * nothing; the legacy .env migration; secrets reach containers as tmpfs files (never as environment, which Docker
  * persists), so no secret value is in any output or anywhere on disk but tmpfs — Docker's and containerd's state
- * included; the backup timer's job uploads archives that the restore command restores.
+ * included; the backup timer's job uploads archives that the restore command restores; a hostile archive behind a
+ * valid manifest restores nothing inside or outside its volume, and a planted later key is ignored.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -320,6 +321,34 @@ describeTier('testhost', reason, () => {
     expect(await sh('docker exec ziggie-grafana cat /var/lib/grafana/grafana.db')).toBe(`grafana-${token}\n`);
     const running = await sh(`docker ps --filter label=org.ziggie.managed-by=provision-vps --format '{{.Names}}' | wc -l`);
     expect(running.trim()).toBe('7');
+  });
+
+  test('a hostile archive behind a valid manifest restores nothing, inside or outside its volume; a planted later key is ignored', async () => {
+    const day = (await sh('date -u +%Y/%m/%d')).trim();
+    // symlink to /outside, then a file through it: the archive the issue's review used
+    await sh(["python3 - <<'EOF'", 'import io, tarfile', "t = tarfile.open('/tmp/hostile.tar.gz', 'w:gz')",
+      "m = tarfile.TarInfo('home/node/.n8n/link'); m.type = tarfile.SYMTYPE; m.linkname = '/outside'; t.addfile(m)",
+      "d = b'pwned\\n'; m = tarfile.TarInfo('home/node/.n8n/link/pwned.txt'); m.size = len(d); t.addfile(m, io.BytesIO(d))",
+      't.close()', 'EOF', 'mkdir -p /outside'].join('\n'));
+    const archive = Buffer.from((await sh('base64 -w0 /tmp/hostile.tar.gz')).trim(), 'base64');
+    const key = `n8n/workflows/${day}/n8n-235958.tar.gz`;
+    const digest = require('node:crypto').createHash('sha256').update(archive).digest('hex');
+    aws.objects.set(`ziggie-cloud-backups/${key}`, archive);
+    aws.objects.set(`ziggie-cloud-backups/n8n/workflows/${day}/n8n-235958.manifest.json`, Buffer.from(JSON.stringify({
+      version: 1, service: 'n8n', kind: 'tar', key, time: `${day.replace(/\//g, '-')}T23:59:58Z`, sha256: digest, size: archive.length })));
+    aws.objects.set(`ziggie-cloud-backups/n8n/workflows/${day}/n8n-235959.tar.gz`, archive); // later, no manifest
+    const before = await sh('docker exec ziggie-n8n find /home/node/.n8n | sort');
+    const startedAt = await sh("docker inspect -f '{{.State.StartedAt}}' ziggie-n8n");
+    const r = await host.exec(`ziggie-vps restore --date ${day} --service n8n --yes`, { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`ignored (no manifest names it): n8n/workflows/${day}/n8n-235959.tar.gz`);
+    expect(r.stdout).toContain(`fetched ${key} (sha256 ${digest.slice(0, 12)}… verified)`);
+    expect(r.stderr.trim()).toMatch(/^ziggie-vps: error: refusing \S+n8n-235958\.tar\.gz: home\/node\/\.n8n\/link is a symlink/);
+    expect((await host.exec('test -e /outside/pwned.txt')).code).toBe(1);
+    expect(await sh('ls -A /outside')).toBe('');
+    // the volume and the container were not touched: same files, never stopped
+    expect(await sh('docker exec ziggie-n8n find /home/node/.n8n | sort')).toBe(before);
+    expect(await sh("docker inspect -f '{{.State.StartedAt}}' ziggie-n8n")).toBe(startedAt);
   });
 
   test('no secret value in any output, nor anywhere on disk: not in Docker\'s or containerd\'s state, /etc, /var/log or the journal', async () => {
