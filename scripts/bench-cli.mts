@@ -8,9 +8,11 @@ import { options } from './lib/bench-cli-args.js'; // first: --help, --version a
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { $, spinner } from 'zx';
 import { exitWith } from '../shared/cli.js';
 import { REPO_ROOT } from './lib/paths.js';
+
+// zx after the command line is parsed: --help does not pay for loading it
+const { $, spinner } = await import('zx');
 
 const reps = Number(options.reps);
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };

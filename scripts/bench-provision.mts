@@ -10,9 +10,11 @@ import { options } from './lib/bench-provision-args.js'; // first: --help, --ver
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { $, spinner } from 'zx';
 import { exitWith } from '../shared/cli.js';
 import { REPO_ROOT } from './lib/paths.js';
+
+// zx after the command line is parsed: --help does not pay for loading it
+const { $, spinner } = await import('zx');
 
 const harness = () => import('../testhost/index.js');
 type TestHost = Awaited<ReturnType<Awaited<ReturnType<typeof harness>>['bootHost']>>;
