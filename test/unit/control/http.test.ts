@@ -73,7 +73,11 @@ test('GET /api/cloud/instances: the GPU and the VPS in one shape; a burst of pol
     expect.objectContaining({ provider: 'hostinger', id: '100001', role: 'vps', state: 'running', address: '203.0.113.10', costUsd: 19.99, costBasis: 'monthly-fixed' }),
   ]);
   for (const i of body.instances) expect(Object.keys(i).sort()).toEqual(['address', 'costBasis', 'costUsd', 'detail', 'gpu', 'id', 'provider', 'role', 'state', 'vps']);
-  expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+  // One status for the whole burst: the GPU's lookup, then (the config has a fallback policy and the GPU is stopped)
+  // the lookup of a stand-in launched for it. Twenty polls must not make forty.
+  const lookups = ec2.commandCalls(DescribeInstancesCommand).map((c) => JSON.stringify(c.args[0].input));
+  expect(lookups).toHaveLength(2);
+  expect(lookups[1]).toContain('"Name":"tag:ziggie:fallback-for"');
   expect(hostinger.calls(VM)).toHaveLength(1);
 });
 
