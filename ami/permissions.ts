@@ -7,7 +7,7 @@
 import type { ZiggieConfig } from '../config/schema';
 import { ziggieNames } from '../shared/names';
 import type { IamCall, IamNeeds } from '../shared/iam-needs';
-import { BAKE_TAG } from './bake';
+import { BAKE_TAG } from './types';
 
 export function bakeAmiNeeds(config: ZiggieConfig): IamNeeds {
   const { region, accountId } = config;
@@ -19,8 +19,9 @@ export function bakeAmiNeeds(config: ZiggieConfig): IamNeeds {
   const instance = ec2('instance/i-0123456789abcdef0');
   const group = ec2('security-group/sg-0123456789abcdef0');
   const keyPair = ec2('key-pair/key-0123456789abcdef0');
-  const image = ec2('image/ami-0123456789abcdef0');
-  const snapshot = `arn:aws:ec2:${region}:${accountId}:snapshot/snap-0123456789abcdef0`;
+  // EC2 images and snapshots have no account in their ARN.
+  const image = `arn:aws:ec2:${region}::image/ami-0123456789abcdef0`;
+  const snapshot = `arn:aws:ec2:${region}::snapshot/snap-0123456789abcdef0`;
   const parameter = (name: string, account = accountId) => `arn:aws:ssm:${region}:${account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
   const calls: IamCall[] = [
     call('ssm:GetParameter', parameter(config.amiBuild.baseAmiSsmParameter, ''), 'the base image (an AWS public parameter)'),

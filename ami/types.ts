@@ -6,13 +6,14 @@ import type { EC2Client, Tag } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { ZiggieConfig } from '../config/schema';
+import { BAKE_AMI_TAG } from '../shared/names';
 import type { CleanupFailure } from './cleanup';
 import type { PhaseTiming } from './progress';
 import { InterruptedError, type Sleep } from './wait';
 
 /** Every resource a bake creates carries this tag: "builder" (instance, volume, key pair, security group),
  *  "image-unpublished" (image, snapshots until the SSM parameter names the image), "image" (published). */
-export const BAKE_TAG = 'ziggie:bake-ami';
+export const BAKE_TAG = BAKE_AMI_TAG;
 /** The run that created it (also the RunInstances client token). */
 export const RUN_TAG = 'ziggie:bake-run';
 

@@ -259,6 +259,10 @@ const sectionsSchema = z.strictObject({
     connectTimeoutMs: z.number().int().min(100).max(60_000).default(3000),
     requestTimeoutMs: z.number().int().min(100).max(300_000).default(5000),
   }),
+  // The repository whose pull_request workflow may assume the read-only plan role (iam stack); none without it.
+  github: z.strictObject({
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { error: 'owner/name, e.g. ziggie/ziggie-infra' }),
+  }).optional(),
   containers: z.array(container),
   controlCenter: controlCenter.optional(),
   agents: z.record(z.string().regex(DNS_LABEL, { error: 'agent names are lowercase letters, digits and hyphens' }), agent).default({}),

@@ -30,6 +30,8 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
   'xray:PutTelemetryRecords': 'no resource-level permissions',
   'tag:GetResources': 'no resource-level permissions',
   'cloudtrail:LookupEvents': 'no resource-level permissions',
+  'cloudtrail:DescribeTrails': 'no resource-level permissions',
+  'cloudwatch:DescribeAlarms': 'returns composite alarms only when granted on * (DescribeAlarms API reference)',
   'bedrock:ListFoundationModels': 'no resource-level permissions',
 };
 

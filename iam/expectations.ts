@@ -85,7 +85,7 @@ function purposeRows(config: ZiggieConfig, iam: ResolvedIam): Expectation[] {
   const backups = `arn:aws:s3:::${config.storage.backupsBucket}`;
   const secret = (name: string) => `arn:aws:secretsmanager:${region}:${acct}:secret:${name}-AbCdEf`;
   const instance = (id = 'i-0aaaaaaaaaaaaaaaa') => `arn:aws:ec2:${region}:${acct}:instance/${id}`;
-  const tagged = (project?: string) => (project === undefined ? {} : { 'aws:ResourceTag/Project': project });
+  const tagged = (project?: string): Record<string, string> => (project === undefined ? {} : { 'aws:ResourceTag/Project': project });
   const arnOf = (type: string, name?: string) => iam.arns.find((a) => a.type === type && (name === undefined || a.name === name))?.arn;
   const gpu = arnOf('aws_instance') ?? instance('i-0missinggpuinstance');
   const fn = arnOf('aws_lambda_function') ?? `arn:aws:lambda:${region}:${acct}:function:missing`;
@@ -101,17 +101,75 @@ function purposeRows(config: ZiggieConfig, iam: ResolvedIam): Expectation[] {
     row(agent, 'StartInstances on a Project=Other instance', 'ec2:StartInstances', instance(), 'Denied', tagged('Other')),
     row(agent, 'StopInstances on a Project=Other instance', 'ec2:StopInstances', instance(), 'Denied', tagged('Other')),
     row(agent, 'TerminateInstances on a project instance', 'ec2:TerminateInstances', instance(), 'Denied', tagged(config.tags.Project)),
-    row(agent, 'GetObject in the assets bucket', 's3:GetObject', `${assets}/game-assets/sprites/hero.png`, 'Allowed'),
-    row(agent, 'PutObject in the assets bucket', 's3:PutObject', `${assets}/shared/readme.txt`, 'Allowed'),
-    row(agent, 'GetObject of a backup', 's3:GetObject', `${backups}/databases/postgres.dump.gz`, 'Allowed'),
+    // No ops command reads or writes a bucket, so the agent has no S3 access at all.
+    row(agent, 'GetObject in the assets bucket (no ops command reads buckets)', 's3:GetObject', `${assets}/game-assets/sprites/hero.png`, 'Denied'),
     row(agent, 'DeleteObject of a backup', 's3:DeleteObject', `${backups}/databases/postgres.dump.gz`, 'Denied'),
     row(agent, 'GetObject of the Terraform state', 's3:GetObject', `arn:aws:s3:::${config.state.bucket}/${config.state.keyPrefix}/iam.tfstate`, 'Denied'),
-    row(agent, 'GetObject in the CloudTrail bucket', 's3:GetObject', `arn:aws:s3:::${names.auditBucket}/AWSLogs/${acct}/x.json.gz`, 'Denied'),
-    row(agent, 'GetObject over plain HTTP', 's3:GetObject', `${assets}/shared/readme.txt`, 'Denied', { 'aws:SecureTransport': 'false' }),
+    row(agent, 'RebootInstances on a project instance (no ops command reboots)', 'ec2:RebootInstances', instance(), 'Denied', tagged(config.tags.Project)),
     row(agent, `GetSecretValue of ${config.secrets.names[0]}`, 'secretsmanager:GetSecretValue', secret(config.secrets.names[0]), 'Allowed'),
     row(agent, `GetSecretValue of ${config.secrets.hostingerApiToken}`, 'secretsmanager:GetSecretValue', secret(config.secrets.hostingerApiToken), 'Allowed'),
     row(agent, 'GetSecretValue outside ' + names.secretsRoot, 'secretsmanager:GetSecretValue', secret('other-project/api-key'), 'Denied'),
+    row(agent, 'PutSecretValue outside ' + names.secretsRoot, 'secretsmanager:PutSecretValue', secret('other-project/api-key'), 'Denied'),
+    row(agent, 'DeleteSecret of a project secret', 'secretsmanager:DeleteSecret', secret(config.secrets.names[0]), 'Denied'),
+    row(agent, 'FilterLogEvents on another log group', 'logs:FilterLogEvents', `arn:aws:logs:${region}:${acct}:log-group:/aws/lambda/other`, 'Denied'),
+    row(agent, 'ViewBudget of another budget', 'budgets:ViewBudget', `arn:aws:budgets::${acct}:budget/other`, 'Denied'),
   );
+
+  const grafana = names.grafanaUser;
+  rows.push(
+    row(grafana, 'GetMetricData (the dashboard\'s queries)', 'cloudwatch:GetMetricData', '*', 'Allowed', vps, 'VPS'),
+    row(grafana, 'GetMetricData (the dashboard\'s queries)', 'cloudwatch:GetMetricData', '*', 'Denied', away, 'elsewhere'),
+    row(grafana, 'PutMetricData', 'cloudwatch:PutMetricData', '*', 'Denied', { ...vps, 'cloudwatch:namespace': 'CWAgent' }, 'VPS'),
+    row(grafana, 'GetLogEvents of the audit log', 'logs:GetLogEvents', `${names.auditLogGroupArn}:log-stream:x`, 'Denied', vps, 'VPS'),
+    row(grafana, 'DeleteAlarms', 'cloudwatch:DeleteAlarms', `arn:aws:cloudwatch:${region}:${acct}:alarm:${config.project}-gpu-idle`, 'Denied', vps, 'VPS'),
+  );
+
+  const bake = names.bakeAmiRole;
+  const bakeTag = (value: string) => ({ 'aws:ResourceTag/ziggie:bake-ami': value });
+  rows.push(
+    row(bake, 'TerminateInstances on the GPU (not tagged by the bake)', 'ec2:TerminateInstances', gpu, 'Denied', tagged(config.tags.Project)),
+    row(bake, 'StopInstances on a project instance the bake did not create', 'ec2:StopInstances', instance(), 'Denied', tagged(config.tags.Project)),
+    row(bake, 'RunInstances of an instance without the project tag', 'ec2:RunInstances', instance('*'), 'Denied', { 'aws:RequestTag/ziggie:bake-ami': 'builder' }),
+    row(bake, 'DeregisterImage of the published image', 'ec2:DeregisterImage', `arn:aws:ec2:${region}::image/ami-0aaaaaaaaaaaaaaaa`, 'Denied', bakeTag('image')),
+    row(bake, 'PutParameter on another parameter', 'ssm:PutParameter', `arn:aws:ssm:${region}:${acct}:parameter/other/parameter`, 'Denied'),
+    row(bake, 'GetSecretValue of a project secret', 'secretsmanager:GetSecretValue', secret(config.secrets.names[0]), 'Denied'),
+  );
+
+  if (config.github) {
+    const plan = names.prPlanRole;
+    const state = `arn:aws:s3:::${config.state.bucket}`;
+    const stateKey = `${state}/${config.state.keyPrefix}/iam.tfstate`;
+    rows.push(
+      row(plan, 'GetObject of a state file', 's3:GetObject', stateKey, 'Allowed'),
+      row(plan, 'ListBucket of the state bucket (where the lock file would be)', 's3:ListBucket', state, 'Allowed'),
+      row(plan, 'PutObject of a state file', 's3:PutObject', stateKey, 'Denied'),
+      row(plan, 'PutObject of the lock file', 's3:PutObject', `${stateKey}.tflock`, 'Denied'),
+      row(plan, 'DeleteObject of the lock file', 's3:DeleteObject', `${stateKey}.tflock`, 'Denied'),
+      row(plan, 'GetObject of a backup', 's3:GetObject', `${backups}/databases/2026-01-01.dump.gz`, 'Denied'),
+      row(plan, 'GetBucketPolicy of the assets bucket', 's3:GetBucketPolicy', assets, 'Allowed'),
+      row(plan, 'GetSecretValue of a project secret', 'secretsmanager:GetSecretValue', secret(config.secrets.names[0]), 'Denied'),
+      row(plan, 'DescribeSecret of a project secret', 'secretsmanager:DescribeSecret', secret(config.secrets.names[0]), 'Allowed'),
+      row(plan, 'DescribeInstances', 'ec2:DescribeInstances', '*', 'Allowed'),
+      row(plan, 'GetRole', 'iam:GetRole', `arn:aws:iam::${acct}:role/${names.prPlanRole}`, 'Allowed'),
+      row(plan, 'UpdateAssumeRolePolicy', 'iam:UpdateAssumeRolePolicy', `arn:aws:iam::${acct}:role/${names.prPlanRole}`, 'Denied'),
+      row(plan, 'GetFunction', 'lambda:GetFunction', fn, 'Allowed'),
+      row(plan, 'InvokeFunction on gpu-control', 'lambda:InvokeFunction', fn, 'Denied'),
+      row(plan, 'StartInstances on the GPU', 'ec2:StartInstances', gpu, 'Denied', tagged(config.tags.Project)),
+    );
+    const oidc = `arn:aws:iam::${acct}:oidc-provider/token.actions.githubusercontent.com`;
+    const planArn = iam.identities.find((i) => i.name === plan)?.arn ?? `arn:aws:iam::${acct}:role/${plan}`;
+    const claims = (sub: string, aud = 'sts.amazonaws.com') => ({ 'token.actions.githubusercontent.com:sub': sub, 'token.actions.githubusercontent.com:aud': aud });
+    const assume = (label: string, context: SimRequest['context'], expect: Expected): Expectation =>
+      ({ section: plan, asker: { principal: oidc, label: 'GitHub OIDC' }, label, request: { action: 'sts:AssumeRoleWithWebIdentity', resource: planArn, context }, expect });
+    const repo = config.github.repository;
+    rows.push(
+      assume(`AssumeRoleWithWebIdentity from a pull_request workflow of ${repo}`, claims(`repo:${repo}:pull_request`), 'Allowed'),
+      assume(`... from a push to main of ${repo}`, claims(`repo:${repo}:ref:refs/heads/main`), 'Denied'),
+      assume(`... from an environment of ${repo}`, claims(`repo:${repo}:environment:prod`), 'Denied'),
+      assume('... from a pull_request workflow of another repository', claims('repo:someone/fork:pull_request'), 'Denied'),
+      assume('... with another audience', claims(`repo:${repo}:pull_request`, 'https://github.com/someone'), 'Denied'),
+    );
+  }
 
   const vpsUser = names.vpsUser;
   if (containerSecret) {

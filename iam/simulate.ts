@@ -6,6 +6,7 @@
 import {
   getDenialReasons, getGrantReasons, runSimulation, runUnsafeSimulation, type RequestAnalysis, type Simulation,
 } from '@cloud-copilot/iam-simulate';
+import { createValidatedPolicy, validateTrustPolicy } from '@cloud-copilot/iam-policy';
 import { type PolicyDocument, wildcardMatch } from './policy-document';
 import type { Identity, ResolvedIam } from './resolve';
 
@@ -48,6 +49,11 @@ export async function simulate(iam: ResolvedIam, asker: Asker, request: SimReque
     },
   };
   const result = await runSimulation(simulation, {});
+  // AWS public parameters (arn:aws:ssm:<region>::parameter/aws/service/…) have no account; the library's ARN
+  // patterns need one, so such a request can only run through the unvalidated engine.
+  if (result.resultType === 'error' && result.errors.message === 'no.resource.types' && /^arn:aws:[a-z0-9-]+:[a-z0-9-]*::/.test(request.resource)) {
+    return coreEngine(simulation, resource);
+  }
   if (result.resultType === 'error') {
     throw new Error(`cannot simulate ${request.action} on ${request.resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
   }
@@ -62,7 +68,7 @@ function deciding(analysis: RequestAnalysis, resourceName = 'resource policy'): 
   if (analysis.result === 'Allowed') {
     return getGrantReasons(analysis).map((g) => (g.policyType === 'resource'
       ? `${resourceName}: ${sid(g.statementId, g.statementIndex)}`
-      : `${'policyIdentifier' in g ? g.policyIdentifier : g.policyType}: ${sid(g.statementId, g.statementIndex)}`)).join(' + ');
+      : `${g.policyIdentifier}: ${sid(g.statementId, g.statementIndex)}`)).join(' + ');
   }
   const explicit = getDenialReasons(analysis).filter((d) => d.denialType === 'Explicit');
   if (explicit.length > 0) {
@@ -72,13 +78,30 @@ function deciding(analysis: RequestAnalysis, resourceName = 'resource policy'): 
   return 'no statement allows it';
 }
 
-/** The unvalidated engine gives a verdict only; the deciding statement is the one that alone gives the same Allow. */
+/**
+ * The unvalidated engine gives a verdict only; the deciding statement is the one that alone gives the same Allow.
+ * The trust policy goes in validated (and named) by @cloud-copilot/iam-policy, which the engine accepts as is.
+ */
 function coreEngine(simulation: Simulation, resource: { name: string; document: PolicyDocument } | undefined): Decision {
-  const verdict = runUnsafeSimulation(simulation, {});
-  if (verdict !== 'Allowed' || !resource) return { verdict, deciding: verdict === 'Allowed' ? 'identity policy' : 'no statement allows it' };
-  const statements = resource.document.Statement;
-  const alone = statements.findIndex((st) => runUnsafeSimulation({ ...simulation, resourcePolicy: { ...resource.document, Statement: [st] } }, {}) === 'Allowed');
-  return { verdict, deciding: `${resource.name}: ${statements[alone]?.Sid ?? `statement ${alone + 1}`}` };
+  const run = (sim: Simulation, document: PolicyDocument | undefined) => {
+    if (!document) return runUnsafeSimulation({ ...sim, resourcePolicy: undefined }, {});
+    const validated = createValidatedPolicy(document, validateTrustPolicy, { name: resource!.name });
+    if (validated.errors.length > 0) throw new Error(`${resource!.name}: ${JSON.stringify(validated.errors)}`);
+    return runUnsafeSimulation({ ...sim, resourcePolicy: validated }, {});
+  };
+  const verdict = run(simulation, resource?.document);
+  if (verdict !== 'Allowed') return { verdict, deciding: 'no statement allows it' };
+  if (resource) {
+    const statements = resource.document.Statement;
+    const alone = statements.findIndex((st) => run(simulation, { ...resource.document, Statement: [st] }) === 'Allowed');
+    if (alone >= 0) return { verdict, deciding: `${resource.name}: ${statements[alone].Sid ?? `statement ${alone + 1}`}` };
+  }
+  for (const p of simulation.identityPolicies) {
+    const statements = (p.policy as PolicyDocument).Statement;
+    const alone = statements.findIndex((st) => run({ ...simulation, identityPolicies: [{ name: p.name, policy: { ...p.policy, Statement: [st] } }] }, resource?.document) === 'Allowed');
+    if (alone >= 0) return { verdict, deciding: `${p.name}: ${statements[alone].Sid ?? `statement ${alone + 1}`}` };
+  }
+  return { verdict, deciding: 'several statements together' };
 }
 
 function isOidcClaim(key: string): boolean {

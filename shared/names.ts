@@ -34,6 +34,12 @@ export function ziggieNames(config: ZiggieConfig) {
     /** Its URL, known before it exists (the AMI bakes it into the worker's config). */
     comfyuiJobsQueueUrl: `https://sqs.${config.region}.amazonaws.com/${config.accountId}/${config.project}-comfyui-jobs`,
     bedrockPolicy: `${config.project}-bedrock-invoke`,
+    /** Grafana on the VPS: read-only CloudWatch metrics, from the VPS only. */
+    grafanaUser: `${config.project}-grafana`,
+    /** `npm run bake-ami`: assumed by the operator, acts only on what the bake tags. */
+    bakeAmiRole: `${config.project}-bake-ami`,
+    /** The PR review workflow's read-only `terraform plan` role (GitHub OIDC). */
+    prPlanRole: `${config.project}-pr-plan`,
     iamPath: `/${config.project}/`,
     budget: `${base}-monthly`,
     assetsOac: `${base}-assets`,
@@ -42,6 +48,9 @@ export function ziggieNames(config: ZiggieConfig) {
 }
 
 export type ZiggieNames = ReturnType<typeof ziggieNames>;
+
+/** The tag bake-ami puts on everything it creates (`builder`, `image-unpublished`, `image`); its IAM role keys on it. */
+export const BAKE_AMI_TAG = 'ziggie:bake-ami';
 
 /**
  * The GPU stack's names. Fixed rather than derived from `project`: the AMI bakes the log group into its agent and

@@ -72,6 +72,7 @@ export class GpuStack extends ZiggieStack {
       invokerUser: names.bedrockUser,
       jobs: { queueArn: this.jobs.queue.arn, waitingAlarm: this.jobs.jobsWaiting.alarmName },
       fallback: { policyJson: JSON.stringify(fallbackPolicy(config)), instanceRoleArn: iamArn('role', GPU_NAMES.instanceRole, '/'), region: config.region },
+      invokerSourceIp: `${config.vps.publicIp}/32`,
     });
     this.functionUrl = control.url;
 

@@ -3,11 +3,20 @@ import { TerraformOutput } from 'cdktf';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamUser } from '@cdktf/provider-aws/lib/iam-user';
 import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import type { ZiggieConfig } from '../config/schema';
-import { secretArnPattern, ziggieNames } from '../shared/names';
+import { secretArnPattern, ziggieNames, type ZiggieNames } from '../shared/names';
 import { type PolicyStatement, policyDocument } from '../shared/iam-policy';
 import { BACKUP_PREFIXES } from '../shared/storage-prefixes';
+import { agentStatements } from './iam-policies/agent';
+import { bakeAmiStatements } from './iam-policies/bake-ami';
+import { grafanaStatements } from './iam-policies/grafana';
+import { prPlanStatements } from './iam-policies/pr-plan';
 import { ZiggieStack } from './ziggie-stack';
+
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
 /**
  * Least-privilege identities. Every ARN is computed from the config (no cross-stack reference, no lookup).
@@ -22,79 +31,22 @@ import { ZiggieStack } from './ziggie-stack';
 export class IamStack extends ZiggieStack {
   readonly agentPolicy: IamPolicy;
   readonly vpsUser: IamUser;
-  /** Undefined when no Bedrock model is configured. */
-  readonly bedrockUser?: IamUser;
+  /** n8n and Flowise; its Bedrock policy only when models are configured. */
+  readonly bedrockUser: IamUser;
+  readonly grafanaUser: IamUser;
   /** The control center's identity; undefined when the config has no agents. */
   readonly controlPlaneUser?: IamUser;
 
   constructor(scope: Construct, id: string, config: ZiggieConfig) {
     super(scope, id, { config });
     const names = ziggieNames(config);
-    const assets = `arn:aws:s3:::${config.storage.assetsBucket}`;
     const backups = `arn:aws:s3:::${config.storage.backupsBucket}`;
 
     this.agentPolicy = new IamPolicy(this, 'agent-policy', {
       name: names.agentPolicy,
       path: names.iamPath,
-      description: 'Ziggie agent / ops CLI: project instances, buckets, secrets and the audit log only',
-      policy: policyDocument([
-        {
-          // ec2:Describe* actions do not support resource-level permissions (AWS service authorization
-          // reference): Resource must be "*". They are read-only.
-          Sid: 'DescribeEc2UnscopableReadOnly',
-          Effect: 'Allow',
-          Action: [
-            'ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'ec2:DescribeTags',
-            'ec2:DescribeSpotInstanceRequests', 'ec2:DescribeImages', 'ec2:DescribeVolumes',
-          ],
-          Resource: '*',
-        },
-        {
-          Sid: 'StartStopRebootProjectInstancesOnly',
-          Effect: 'Allow',
-          Action: ['ec2:StartInstances', 'ec2:StopInstances', 'ec2:RebootInstances'],
-          Resource: names.arn('ec2', 'instance/*'),
-          Condition: { StringEquals: { 'aws:ResourceTag/Project': config.tags.Project } },
-        },
-        {
-          Sid: 'ListProjectBuckets',
-          Effect: 'Allow',
-          Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-          Resource: [assets, backups],
-        },
-        {
-          Sid: 'ReadWriteAssets',
-          Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-          Resource: `${assets}/*`,
-        },
-        {
-          // Backups can be read and added, not deleted (versioning keeps overwritten ones).
-          Sid: 'ReadWriteBackupsNoDelete',
-          Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:PutObject'],
-          Resource: `${backups}/*`,
-        },
-        {
-          Sid: 'ReadProjectSecrets',
-          Effect: 'Allow',
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: `arn:aws:secretsmanager:${config.region}:${config.accountId}:secret:${names.secretsRoot}*`,
-        },
-        {
-          // secretsmanager:ListSecrets does not support resource-level permissions; it returns metadata, no values.
-          Sid: 'ListSecretsUnscopable',
-          Effect: 'Allow',
-          Action: 'secretsmanager:ListSecrets',
-          Resource: '*',
-        },
-        {
-          Sid: 'WriteAuditLog',
-          Effect: 'Allow',
-          Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-          Resource: [names.auditLogGroupArn, `${names.auditLogGroupArn}:log-stream:*`],
-        },
-      ]),
+      description: 'Ziggie agent / ops CLI: exactly what the ops commands declare (ops/permissions.ts)',
+      policy: policyDocument(agentStatements(config)),
     });
 
     // Only from the VPS's own address: a copied key does not work from anywhere else.
@@ -128,16 +80,16 @@ export class IamStack extends ZiggieStack {
     this.vpsUser = this.userWithPolicy('vps', names.vpsUser, names.vpsPolicy, names.iamPath,
       'The Hostinger VPS: reads its containers\' secrets, writes backups', vpsStatements);
 
-    if (config.bedrock.modelArns.length > 0) {
-      this.bedrockUser = this.userWithPolicy('bedrock', names.bedrockUser, names.bedrockPolicy, names.iamPath,
-        'n8n and Flowise on the VPS: invoke the configured Bedrock models only', [{
-          Sid: 'InvokeConfiguredModels',
-          Effect: 'Allow',
-          Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-          Resource: [...config.bedrock.modelArns],
-          Condition: fromVps,
-        }]);
-    }
+    // Always created: the gpu stack attaches gpu-control's invoke policy to it whatever models are configured.
+    this.bedrockUser = this.userWithPolicy('bedrock', names.bedrockUser, names.bedrockPolicy, names.iamPath,
+      'n8n and Flowise on the VPS: invoke the configured Bedrock models only',
+      config.bedrock.modelArns.length === 0 ? [] : [{
+        Sid: 'InvokeConfiguredModels',
+        Effect: 'Allow',
+        Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        Resource: [...config.bedrock.modelArns],
+        Condition: fromVps,
+      }]);
 
     if (Object.keys(config.agents).length > 0) {
       this.controlPlaneUser = this.userWithPolicy('control-plane', `${config.project}-control-plane`, `${config.project}-control-plane`,
@@ -145,17 +97,67 @@ export class IamStack extends ZiggieStack {
         controlPlaneStatements(config, fromVps));
     }
 
+    this.grafanaUser = this.userWithPolicy('grafana', names.grafanaUser, names.grafanaUser, names.iamPath,
+      'Grafana on the VPS: read CloudWatch metrics only', grafanaStatements(fromVps));
+
+    // bake-ami: assumed by the operator (any identity of this account allowed sts:AssumeRole on it).
+    const bake = new IamRole(this, 'bake-ami-role', {
+      name: names.bakeAmiRole,
+      path: names.iamPath,
+      description: 'npm run bake-ami: creates and removes only what it tags (ami/permissions.ts)',
+      assumeRolePolicy: policyDocument([{
+        Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${config.accountId}:root` }, Action: 'sts:AssumeRole',
+      }]),
+      maxSessionDuration: 7200,
+    });
+    new IamRolePolicy(this, 'bake-ami-policy', { role: bake.name, name: 'bake-the-comfyui-image', policy: policyDocument(bakeAmiStatements(config)) });
+
+    if (config.github) this.prPlanRole(config, config.github.repository, names);
+
     new TerraformOutput(this, 'agent_policy_arn', { value: this.agentPolicy.arn });
     new TerraformOutput(this, 'vps_user', { value: this.vpsUser.name });
   }
 
+  /** A user; its policy only when there is a statement to put in it. */
   private userWithPolicy(id: string, userName: string, policyName: string, path: string, description: string,
     statements: PolicyStatement[]): IamUser {
     // No aws_iam_access_key and no login profile: keys are created out of band (see the class comment).
     const user = new IamUser(this, `${id}-user`, { name: userName, path });
+    if (statements.length === 0) return user;
     const policy = new IamPolicy(this, `${id}-policy`, { name: policyName, path, description, policy: policyDocument(statements) });
     new IamUserPolicyAttachment(this, `${id}-policy-attachment`, { user: user.name, policyArn: policy.arn });
     return user;
+  }
+
+  /**
+   * GitHub OIDC and the PR review's read-only plan role, trusted only by this repository's pull_request workflow
+   * (`sub` = repo:<owner/name>:pull_request, audience sts.amazonaws.com).
+   */
+  private prPlanRole(config: ZiggieConfig, repository: string, names: ZiggieNames): void {
+    const github = new IamOpenidConnectProvider(this, 'github-oidc', {
+      url: `https://${GITHUB_OIDC_HOST}`,
+      clientIdList: ['sts.amazonaws.com'],
+    });
+    const role = new IamRole(this, 'pr-plan-role', {
+      name: names.prPlanRole,
+      path: names.iamPath,
+      description: `terraform plan for pull requests of ${repository} (read-only)`,
+      assumeRolePolicy: policyDocument([{
+        Sid: 'ThisRepositoryPullRequestsOnly',
+        Effect: 'Allow',
+        Principal: { Federated: github.arn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            [`${GITHUB_OIDC_HOST}:aud`]: 'sts.amazonaws.com',
+            [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repository}:pull_request`,
+          },
+        },
+      }]),
+      maxSessionDuration: 3600,
+    });
+    new IamRolePolicy(this, 'pr-plan-policy', { role: role.name, name: 'plan-read-only', policy: policyDocument(prPlanStatements(config)) });
+    new TerraformOutput(this, 'pr_plan_role_arn', { value: role.arn, description: 'set as the repository variable AWS_PLAN_ROLE_ARN' });
   }
 }
 

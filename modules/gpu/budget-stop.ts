@@ -38,7 +38,8 @@ export class BudgetStop extends FlatConstruct {
           Sid: 'RunStopAutomation',
           Effect: 'Allow',
           Action: 'ssm:StartAutomationExecution',
-          Resource: [`arn:aws:ssm:${props.region}::automation-definition/AWS-StopEC2Instance:*`],
+          // IAM names AWS-owned runbooks with the caller's account in the ARN.
+          Resource: [`arn:aws:ssm:${props.region}:${props.accountId}:automation-definition/AWS-StopEC2Instance:*`],
         },
       ]),
     });

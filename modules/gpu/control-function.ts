@@ -30,6 +30,8 @@ export interface GpuControlFunctionProps {
   readonly jobs?: { queueArn: string; waitingAlarm: string };
   /** Capacity fallback: the policy (JSON, FALLBACK_POLICY) and the instance role a stand-in is launched with. */
   readonly fallback?: { policyJson: string; instanceRoleArn: string; region: string };
+  /** Where that user's key lives (the VPS, `x.x.x.x/32`): every statement of the invoke policy is pinned to it. */
+  readonly invokerSourceIp: string;
 }
 
 /**
@@ -99,35 +101,41 @@ export class GpuControlFunction extends FlatConstruct {
       functionName: this.fn.functionName,
       authorizationType: 'AWS_IAM',
     });
+    // A leaked n8n key must be useless anywhere but on the VPS, like every key the VPS holds.
+    const fromInvoker = { 'aws:SourceIp': props.invokerSourceIp };
     this.invokePolicy = new IamPolicy(this, 'invoke-policy', {
       name: GPU_NAMES.controlInvokePolicy,
-      description: 'The n8n GPU workflow: call gpu-control (Function URL or Invoke) and upload its results',
+      description: 'The n8n GPU workflow: call gpu-control (Function URL or Invoke) and upload its results, from the VPS only',
       policy: policyDocument([
         {
           Sid: 'CallGpuControlUrl',
           Effect: 'Allow',
           Action: 'lambda:InvokeFunctionUrl',
           Resource: this.fn.arn,
-          Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+          Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' }, IpAddress: fromInvoker },
         },
         // n8n's AWS Lambda node calls the Invoke API (its HTTP node mis-derives the signing service for
         // *.lambda-url.* hosts on some versions); same function, same identity.
-        { Sid: 'InvokeGpuControl', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.fn.arn },
+        { Sid: 'InvokeGpuControl', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: this.fn.arn, Condition: { IpAddress: fromInvoker } },
         // The workflow in docs/n8n/ uploads ComfyUI's output; only under comfyui/generated/.
         {
           Sid: 'UploadGeneratedAssets',
           Effect: 'Allow',
           Action: 's3:PutObject',
           Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`],
+          Condition: { IpAddress: fromInvoker },
         },
         // The generate workflow enqueues a job and waits for its result.json.
         ...(props.jobs ? [
-          { Sid: 'SubmitComfyuiJobs', Effect: 'Allow' as const, Action: 'sqs:SendMessage', Resource: props.jobs.queueArn },
-          { Sid: 'ReadJobResults', Effect: 'Allow' as const, Action: 's3:GetObject', Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`] },
+          { Sid: 'SubmitComfyuiJobs', Effect: 'Allow' as const, Action: 'sqs:SendMessage', Resource: props.jobs.queueArn, Condition: { IpAddress: fromInvoker } },
+          {
+            Sid: 'ReadJobResults', Effect: 'Allow' as const, Action: 's3:GetObject',
+            Resource: [`arn:aws:s3:::${props.assetsBucket}/comfyui/generated/*`], Condition: { IpAddress: fromInvoker },
+          },
         ] : []),
       ]),
     });
-    // n8n signs its Function URL calls as the n8n/Flowise identity the iam stack creates (deploy iam before gpu).
+    // n8n signs its calls as the n8n/Flowise user, which the iam stack always creates (deploy iam before gpu).
     new IamUserPolicyAttachment(this, 'n8n-may-invoke', { user: props.invokerUser, policyArn: this.invokePolicy.arn });
   }
 
