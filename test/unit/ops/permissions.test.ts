@@ -71,7 +71,7 @@ async function actionsOf(argv: string[], gpuState = 'running'): Promise<string[]
 async function leafCommands(prefix: string[] = []): Promise<string[]> {
   const stdout = new PassThrough();
   await runCli([...prefix, '--help'], { config, io: { stdout, stderr: new PassThrough(), stdin: Object.assign(Readable.from([]), { isTTY: false }) } });
-  const help = stdout.read()?.toString() ?? '';
+  const help: string = stdout.read()?.toString() ?? '';
   const names = (help.split('Commands:')[1] ?? '').split('\n').map((l) => /^ {2}([a-z][a-z-]*)/.exec(l)?.[1]).filter((n): n is string => !!n && n !== 'help');
   if (names.length === 0) return [prefix.join(' ')];
   return (await Promise.all(names.map((n) => leafCommands([...prefix, n])))).flat();
