@@ -214,7 +214,9 @@ function purposeRows(config: ZiggieConfig, iam: ResolvedIam): Expectation[] {
     row(comfy, 'PutMetricData in AWS/EC2', 'cloudwatch:PutMetricData', '*', 'Denied', { 'cloudwatch:namespace': 'AWS/EC2' }),
     row(comfy, 'PutObject under comfyui/generated/', 's3:PutObject', `${assets}/comfyui/generated/out.png`, 'Allowed'),
     row(comfy, 'PutObject under game-assets/', 's3:PutObject', `${assets}/game-assets/sprites/x.png`, 'Denied'),
-    row(comfy, 'GetObject under comfyui/generated/', 's3:GetObject', `${assets}/comfyui/generated/out.png`, 'Denied'),
+    row(comfy, 'GetObject under comfyui/generated/ (the job worker reads its results back)', 's3:GetObject', `${assets}/comfyui/generated/out.png`, 'Allowed'),
+    row(comfy, 'GetObject under game-assets/', 's3:GetObject', `${assets}/game-assets/sprites/x.png`, 'Denied'),
+    row(comfy, 'GetObject of a backup', 's3:GetObject', `${backups}/databases/2026-01-01.dump.gz`, 'Denied'),
     row(comfy, 'GetSecretValue of a project secret', 'secretsmanager:GetSecretValue', secret(config.secrets.names[0]), 'Denied'),
     row(comfy, 'StartInstances on a project instance', 'ec2:StartInstances', instance(), 'Denied', tagged(config.tags.Project)),
     row(comfy, 'ssm:GetParameter on any parameter (AmazonSSMManagedInstanceCore grants it on *: keep secrets out of SSM parameters)',
@@ -333,6 +335,26 @@ function pinnedRows(config: ZiggieConfig, iam: ResolvedIam): Expectation[] {
         }
       });
     }
+  }
+  // A resource policy that names a user grants it without any identity policy (same account): pinned there too.
+  for (const policy of iam.resourcePolicies) {
+    policy.document.Statement.forEach((st, index) => {
+      if (st.Effect !== 'Allow' || typeof st.Principal !== 'object') return;
+      for (const arn of asList(st.Principal.AWS)) {
+        const user = iam.identities.find((i) => i.kind === 'user' && i.arn === arn);
+        if (!user) continue;
+        for (const action of asList(st.Action)) {
+          for (const resource of asList(st.Resource)) {
+            const request = { action, resource: sampleOf(resource), context: conditionSample(st) };
+            const label = `pinned: ${policy.name} ${st.Sid ?? `statement ${index + 1}`}: ${action} on ${request.resource}`;
+            for (const [from, ip, expect] of [['VPS', config.vps.publicIp, 'Allowed'], ['elsewhere', elsewhereIp(config), 'Denied']] as const) {
+              rows.push({ section: user.name, asker: { identity: user.name }, label, from, expect,
+                request: { ...request, context: { ...request.context, 'aws:SourceIp': ip } } });
+            }
+          }
+        }
+      }
+    });
   }
   return rows;
 }

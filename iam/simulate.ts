@@ -45,7 +45,12 @@ export async function simulate(iam: ResolvedIam, asker: Asker, request: SimReque
       principal: 'identity' in asker ? asker.identity.arn : asker.principal,
       action: request.action,
       resource: { resource: request.resource, accountId: resourceAccount(request.resource, iam.accountId) },
-      contextVariables: { 'aws:SecureTransport': 'true', ...copy(request.context) },
+      // What AWS adds to every signed request itself.
+      contextVariables: {
+        'aws:SecureTransport': 'true',
+        ...('identity' in asker ? { 'aws:PrincipalArn': asker.identity.arn, 'aws:PrincipalAccount': iam.accountId } : {}),
+        ...copy(request.context),
+      },
     },
   };
   const result = await runSimulation(simulation, {});

@@ -6,6 +6,7 @@
  */
 import type { ZiggieConfig } from '../config/schema';
 import { ziggieNames } from '../shared/names';
+import { ASSET_PREFIXES } from '../shared/storage-prefixes';
 import type { IamCall, IamNeeds } from '../shared/iam-needs';
 
 /** A representative project instance / secret id for calls whose target is found at run time. */
@@ -38,6 +39,11 @@ export function opsCommandNeeds(config: ZiggieConfig): IamNeeds[] {
   const commands: Array<[string, IamCall[]]> = [
     ['gpu start', [...findGpu, onTheGpu('ec2:StartInstances', 'start the project-tagged GPU'), ...audit]],
     ['gpu stop', [...findGpu, onTheGpu('ec2:StopInstances', 'stop the project-tagged GPU'), ...audit]],
+    ['gpu submit', [
+      { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${region}:${accountId}:${names.comfyuiJobsQueue}`, why: 'queue the job' },
+      { action: 's3:GetObject', resource: `arn:aws:s3:::${config.storage.assetsBucket}/${ASSET_PREFIXES.comfyuiGenerated}job-1/result.json`, why: 'the job\'s result.json (--wait)' },
+      ...audit,
+    ]],
     ['gpu status', findGpu],
     ['gpu url', findGpu],
     ['secrets list', [{ action: 'secretsmanager:ListSecrets', resource: '*', why: 'names and dates under the project root, no values' }]],

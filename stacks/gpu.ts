@@ -60,6 +60,7 @@ export class GpuStack extends ZiggieStack {
       visibilityTimeoutSeconds: gpu.queue.visibilityTimeoutSeconds,
       retentionDays: gpu.queue.retentionDays,
       senderArns: [iamArn('user', names.bedrockUser), iamArn('user', names.vpsUser)],
+      sendersSourceIp: `${config.vps.publicIp}/32`,
       workerRoleArn: iamArn('role', GPU_NAMES.instanceRole, '/'),
       idleMinutes: gpu.idleMinutes,
     });

@@ -1,10 +1,11 @@
 import type { ZiggieConfig } from '../../config/schema';
 import type { PolicyStatement } from '../../shared/iam-policy';
 import { ziggieNames } from '../../shared/names';
+import { ASSET_PREFIXES } from '../../shared/storage-prefixes';
 
 /**
  * `ziggie-agent`: exactly what the ops commands declare (ops/permissions.ts; test/unit/ops/permissions.test.ts
- * compares the two action sets). Nothing else: no buckets, no reboot, no Describe the CLI does not make.
+ * compares the two action sets). Nothing else: no bucket access beyond job results, no reboot, no Describe the CLI does not make.
  */
 export function agentStatements(config: ZiggieConfig): PolicyStatement[] {
   const names = ziggieNames(config);
@@ -32,6 +33,19 @@ export function agentStatements(config: ZiggieConfig): PolicyStatement[] {
       Effect: 'Allow',
       Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
       Resource: names.arn('secretsmanager', `secret:${names.secretsRoot}*`),
+    },
+    {
+      Sid: 'SubmitComfyuiJobs',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: names.arn('sqs', names.comfyuiJobsQueue),
+    },
+    {
+      // `gpu submit --wait` reads result.json; only the job results, not the rest of the bucket.
+      Sid: 'ReadJobResults',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${config.storage.assetsBucket}/${ASSET_PREFIXES.comfyuiGenerated}*/result.json`,
     },
     {
       Sid: 'ViewProjectBudget',

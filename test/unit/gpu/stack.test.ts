@@ -81,12 +81,13 @@ describe('the ComfyUI job queue', () => {
     expect(queue.visibility_timeout_seconds).toBe(config.gpu.queue.visibilityTimeoutSeconds);
   });
 
-  test('both queues deny plain HTTP; only n8n and the control plane send, only the instance role receives', () => {
+  test('both queues deny plain HTTP; n8n and the control plane send from the VPS only, only the instance role receives', () => {
     for (const p of policies) {
       expect(p.doc.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
     }
     const senders = ['arn:aws:iam::111122223333:user/ziggie/ziggie-bedrock', 'arn:aws:iam::111122223333:user/ziggie/ziggie-vps'];
-    expect(jobsPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'OnlySubmittersSend', Effect: 'Deny', Action: 'sqs:SendMessage', Condition: { ArnNotEquals: { 'aws:PrincipalArn': senders } } }));
+    expect(jobsPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'SubmittersSend', Effect: 'Allow', Principal: { AWS: senders }, Action: 'sqs:SendMessage',
+      Condition: { IpAddress: { 'aws:SourceIp': '203.0.113.10/32' } } }));
     expect(jobsPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'OnlyTheWorkerReceives', Effect: 'Deny',
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/ziggie-comfyui-instance' } } }));

@@ -63,7 +63,7 @@ describe('IAM simulation over the synthesized stacks', () => {
     expect(report.iam.identities.find((i) => i.name === 'ziggie-comfyui-instance')!.instanceProfiles).toEqual(['ziggie-comfyui-instance']);
     expect(report.iam.resourcePolicies.map((p) => p.name).sort()).toEqual([
       'bucket ziggie-audit-111122223333', 'bucket ziggie-cloud-assets', 'bucket ziggie-cloud-backups', 'bucket ziggie-terraform-state-eu-north-1',
-      'function ziggie-gpu-control', 'topic ziggie-gpu-alerts']);
+      'function ziggie-gpu-control', 'queue ziggie-comfyui-jobs', 'queue ziggie-comfyui-jobs-dlq', 'topic ziggie-gpu-alerts']);
   });
 
   test('every VPS-held identity: each allowed request is allowed from the VPS and denied from any other address', () => {

@@ -9,6 +9,8 @@ import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXAMPLE_CONFIG, loadConfig } from '../../../config/load';
 import { AuditLog } from '../../../ops/audit/audit';
@@ -25,10 +27,14 @@ const needs = opsCommandNeeds(config);
 const clients = {
   ec2: [EC2Client, 'ec2'], sts: [STSClient, 'sts'], secrets: [SecretsManagerClient, 'secretsmanager'], logs: [CloudWatchLogsClient, 'logs'],
   cloudwatch: [CloudWatchClient, 'cloudwatch'], costExplorer: [CostExplorerClient, 'ce'], budgets: [BudgetsClient, 'budgets'],
+  sqs: [SQSClient, 'sqs'], s3: [S3Client, 's3'],
 } as const;
 const mocks = Object.fromEntries(Object.entries(clients).map(([k, [cls]]) => [k, mockClient(cls as never)])) as Record<keyof typeof clients, ReturnType<typeof mockClient>>;
 /** SDK operation → IAM action where the two differ. */
 const IAM_NAME: Record<string, string> = { 'budgets:DescribeBudget': 'budgets:ViewBudget' };
+
+const WORKFLOW = path.join(mkdtempSync(path.join(os.tmpdir(), 'ziggie-perm-wf-')), 'workflow.json');
+writeFileSync(WORKFLOW, JSON.stringify({ 1: { class_type: 'SaveImage', inputs: {} } }));
 
 const instance = (state: string): Instance => ({
   InstanceId: 'i-0abc', InstanceType: 'g4dn.xlarge', State: { Name: state as never }, InstanceLifecycle: 'spot',
@@ -85,7 +91,7 @@ describe('what each ops command declares (ops/permissions.ts)', () => {
   // [command, argv, the GPU's state]: three columns in every row (jest would take a missing one for `done`).
   const runs: Array<[string, string[], string]> = [
     ['gpu start', ['gpu', 'start'], 'stopped'], ['gpu stop', ['gpu', 'stop'], 'running'], ['gpu status', ['gpu', 'status'], 'running'],
-    ['gpu url', ['gpu', 'url'], 'running'], ['secrets list', ['secrets', 'list'], '-'], ['secrets put', ['secrets', 'put', 'openai-api-key'], '-'],
+    ['gpu url', ['gpu', 'url'], 'running'], ['gpu submit', ['gpu', 'submit', WORKFLOW, '--wait', '--timeout', '1'], '-'], ['secrets list', ['secrets', 'list'], '-'], ['secrets put', ['secrets', 'put', 'openai-api-key'], '-'],
     ['secrets get', ['secrets', 'get', 'openai-api-key', '--reveal'], '-'], ['cost', ['cost'], '-'], ['health', ['health', '--no-ssh'], 'running'],
     ['audit tail', ['audit', 'tail'], '-'], ['audit flush', ['audit', 'flush'], '-'], ['vps status', ['vps', 'status'], '-'],
     ['vps snapshot', ['vps', 'snapshot', '--no-wait'], '-'], ['vps restore', ['vps', 'restore', '--yes', '--no-wait'], '-'],

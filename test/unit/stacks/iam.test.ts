@@ -28,7 +28,9 @@ describe('iam stack', () => {
       Condition: { StringEquals: { 'aws:ResourceTag/Project': 'Ziggie' } },
     });
     expect(sid('ziggie-agent', 'ReadWriteProjectSecrets').Resource).toBe('arn:aws:secretsmanager:eu-north-1:111122223333:secret:ziggie/*');
-    expect(policy('ziggie-agent').flatMap((st) => asList(st.Action)).filter((a: string) => a.startsWith('s3:'))).toEqual([]);
+    // S3: only the GPU jobs' result.json (`gpu submit --wait`).
+    expect(policy('ziggie-agent').filter((st) => asList(st.Action).some((a: string) => a.startsWith('s3:'))).map((st) => [st.Action, st.Resource]))
+      .toEqual([['s3:GetObject', 'arn:aws:s3:::ziggie-cloud-assets/comfyui/generated/*/result.json']]);
   });
 
   test('VPS identity: an IAM user with no access key or password in Terraform', () => {
