@@ -6,7 +6,7 @@
  */
 const LAYERS = [
   { name: 'entry', dirs: ['main.ts', 'bin', 'scripts', 'bench'], why: 'entry points: thin scripts that parse argv and call a tool' },
-  { name: 'tools', dirs: ['ops', 'review', 'ami', 'control', 'web'], why: 'what a user runs: ops, PR review, AMI bake, control plane' },
+  { name: 'tools', dirs: ['ops', 'review', 'ami', 'control', 'web', 'iam'], why: 'what a user runs: ops, PR review, AMI bake, control plane, the IAM simulation' },
   { name: 'composition', dirs: ['stacks', 'playbooks'], why: 'CDKTF stacks and playbooks: compose constructs / tasks' },
   { name: 'constructs', dirs: ['modules', 'lambda'], why: 'CDKTF constructs, and the Lambda code (with its bundling step) they deploy' },
   { name: 'libraries', dirs: ['provision', 'guardrails', 'gpu-control', 'cost', 'testhost'], why: 'libraries with no knowledge of the layers above' },

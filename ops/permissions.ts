@@ -53,7 +53,7 @@ export function opsCommandNeeds(config: ZiggieConfig): IamNeeds[] {
       { action: 'secretsmanager:DescribeSecret', resource: aSecret, why: 'when it last changed' },
       ...audit,
     ]],
-    ['cost', [
+    ['cost report', [
       { action: 'ce:GetCostAndUsage', resource: '*', why: 'spend by service' },
       { action: 'ce:GetCostForecast', resource: '*', why: 'the month\'s forecast' },
       { action: 'budgets:ViewBudget', resource: `arn:aws:budgets::${accountId}:budget/${names.budget}`, why: 'the budget and its thresholds (DescribeBudget)' },

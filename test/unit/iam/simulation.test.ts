@@ -54,7 +54,7 @@ describe('IAM simulation over the synthesized stacks', () => {
   test('covers every identity: users, roles, the instance profile, the agent policy, and the resource policies', () => {
     const names = report.iam.identities.map((i) => i.name).sort();
     expect(names).toEqual(['ziggie-agent', 'ziggie-bake-ami', 'ziggie-bedrock', 'ziggie-budget-stop-gpu', 'ziggie-comfyui-instance',
-      'ziggie-gpu-control', 'ziggie-gpu-runtime-cap', 'ziggie-grafana', 'ziggie-pr-plan', 'ziggie-prod-vpc-flow-logs', 'ziggie-vps']);
+      'ziggie-control-plane', 'ziggie-gpu-control', 'ziggie-gpu-runtime-cap', 'ziggie-grafana', 'ziggie-pr-plan', 'ziggie-prod-vpc-flow-logs', 'ziggie-vps']);
     for (const identity of report.iam.identities) {
       const rows = report.outcomes.filter((o) => o.row.section === identity.name);
       expect([identity.name, rows.some((o) => o.decision?.verdict === 'Allowed')]).toEqual([identity.name, true]);
@@ -68,7 +68,7 @@ describe('IAM simulation over the synthesized stacks', () => {
 
   test('every VPS-held identity: each allowed request is allowed from the VPS and denied from any other address', () => {
     const users = report.iam.identities.filter((i) => i.kind === 'user').map((i) => i.name).sort();
-    expect(users).toEqual(['ziggie-bedrock', 'ziggie-grafana', 'ziggie-vps']);
+    expect(users).toEqual(['ziggie-bedrock', 'ziggie-control-plane', 'ziggie-grafana', 'ziggie-vps']);
     for (const user of users) {
       const pinned = report.outcomes.filter((o) => o.row.section === user && o.row.label.startsWith('pinned: '));
       expect(pinned.filter((o) => o.row.from === 'VPS').every((o) => o.decision?.verdict === 'Allowed')).toBe(true);

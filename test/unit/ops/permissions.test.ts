@@ -92,7 +92,7 @@ describe('what each ops command declares (ops/permissions.ts)', () => {
   const runs: Array<[string, string[], string]> = [
     ['gpu start', ['gpu', 'start'], 'stopped'], ['gpu stop', ['gpu', 'stop'], 'running'], ['gpu status', ['gpu', 'status'], 'running'],
     ['gpu url', ['gpu', 'url'], 'running'], ['gpu submit', ['gpu', 'submit', WORKFLOW, '--wait', '--timeout', '1'], '-'], ['secrets list', ['secrets', 'list'], '-'], ['secrets put', ['secrets', 'put', 'openai-api-key'], '-'],
-    ['secrets get', ['secrets', 'get', 'openai-api-key', '--reveal'], '-'], ['cost', ['cost'], '-'], ['health', ['health', '--no-ssh'], 'running'],
+    ['secrets get', ['secrets', 'get', 'openai-api-key', '--reveal'], '-'], ['cost report', ['cost', 'report'], '-'], ['health', ['health', '--no-ssh'], 'running'],
     ['audit tail', ['audit', 'tail'], '-'], ['audit flush', ['audit', 'flush'], '-'], ['vps status', ['vps', 'status'], '-'],
     ['vps snapshot', ['vps', 'snapshot', '--no-wait'], '-'], ['vps restore', ['vps', 'restore', '--yes', '--no-wait'], '-'],
     ['vps firewall', ['vps', 'firewall'], '-'], ['dns get', ['dns', 'get', 'example.com'], '-'],
