@@ -88,7 +88,8 @@ function purposeRows(config: ZiggieConfig, iam: ResolvedIam): Expectation[] {
   const tagged = (project?: string): Record<string, string> => (project === undefined ? {} : { 'aws:ResourceTag/Project': project });
   const arnOf = (type: string, name?: string) => iam.arns.find((a) => a.type === type && (name === undefined || a.name === name))?.arn;
   const gpu = arnOf('aws_instance') ?? instance('i-0missinggpuinstance');
-  const fn = arnOf('aws_lambda_function') ?? `arn:aws:lambda:${region}:${acct}:function:missing`;
+  const fn = iam.arns.find((a) => a.type === 'aws_lambda_function' && a.arn.endsWith(':function:ziggie-gpu-control'))?.arn
+    ?? `arn:aws:lambda:${region}:${acct}:function:missing`;
   const row = (section: string, label: string, action: string, resource: string, expect: Expected, context: SimRequest['context'] = {}, from?: string): Expectation =>
     ({ section, asker: { identity: section }, label, request: { action, resource, context }, expect, ...(from ? { from } : {}) });
   const containerSecret = [...new Set(config.containers.flatMap((c) => Object.values(c.secrets)))].sort()[0];
