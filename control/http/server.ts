@@ -32,7 +32,8 @@ export interface HttpServerOptions {
 
 export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptions = {}): Promise<FastifyInstance> {
   const { settings, config } = plane.ctx;
-  const app = Fastify({ logger: false, bodyLimit: settings.bodyLimitBytes, return503OnClosing: true });
+  // forceCloseConnections: a shutdown does not wait for idle keep-alive clients (MCP clients keep theirs open).
+  const app = Fastify({ logger: false, bodyLimit: settings.bodyLimitBytes, return503OnClosing: true, forceCloseConnections: true });
   // JSON only: a text/plain body is refused with 415 rather than half-understood.
   app.removeContentTypeParser('text/plain');
   const tokens = plane.tokens;

@@ -27,7 +27,7 @@ function runDoc(file: string, home: string): { cmd: string; rc: number; out: str
   const r = spawnSync('bash', ['-c', script], {
     cwd: ROOT, encoding: 'utf8', timeout: 540_000,
     env: {
-      PATH: process.env.PATH, HOME: home, NO_COLOR: '1',
+      PATH: process.env.PATH, HOME: home, NO_COLOR: '1', PORT: String(20000 + Math.floor(Math.random() * 20000)),
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE00', AWS_SECRET_ACCESS_KEY: 'not-a-real-key', AWS_REGION: 'eu-north-1',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9', HOSTINGER_API_URL: 'http://127.0.0.1:9', HOSTINGER_API_TOKEN: 'x',
     },
