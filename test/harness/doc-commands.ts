@@ -184,7 +184,7 @@ export function parseHelp(text: string, usageLinePrefix: RegExp): Usage {
     if (!options.some((o) => o.name === m[1])) options.push({ name: m[1], takesValue: false, negatable: false });
   }
   const usageLine = lines.find((l) => usageLinePrefix.test(l.trim())) ?? '';
-  const positionals = [...usageLine.replace(usageLinePrefix, '').matchAll(/([<[])([\w-]+)(\.\.\.?)?[>\]]/g)]
+  const positionals = [...usageLine.replace(usageLinePrefix, '').matchAll(/([<[])([\w-]+(?:\.[\w-]+)*)(\.\.\.?)?[>\]]/g)]
     .filter((m) => m[2] !== 'options' && m[2] !== 'command')
     .map((m) => ({ name: m[2], required: m[1] === '<', variadic: Boolean(m[3]) }));
   return { commands, options, positionals, text };
