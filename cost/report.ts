@@ -58,7 +58,8 @@ export function lastMonth(now: Date): string {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
 }
 
-async function results(ce: Ce, input: GetCostAndUsageCommandInput): Promise<ResultByTime[]> {
+/** Every page of one GetCostAndUsage query. */
+export async function costAndUsagePages(ce: Ce, input: GetCostAndUsageCommandInput): Promise<ResultByTime[]> {
   const out: ResultByTime[] = [];
   let token: string | undefined;
   do {
@@ -72,7 +73,7 @@ async function results(ce: Ce, input: GetCostAndUsageCommandInput): Promise<Resu
 async function byService(ce: Ce, p: { start: string; end: string }): Promise<{ currency: string; services: Map<string, number> }> {
   const services = new Map<string, number>();
   let currency = 'USD';
-  for (const r of await results(ce, { TimePeriod: { Start: p.start, End: p.end }, Granularity: 'MONTHLY', Metrics: ['UnblendedCost'], GroupBy: [{ Type: 'DIMENSION', Key: 'SERVICE' }] })) {
+  for (const r of await costAndUsagePages(ce, { TimePeriod: { Start: p.start, End: p.end }, Granularity: 'MONTHLY', Metrics: ['UnblendedCost'], GroupBy: [{ Type: 'DIMENSION', Key: 'SERVICE' }] })) {
     for (const g of r.Groups ?? []) {
       const m = g.Metrics?.UnblendedCost;
       currency = m?.Unit ?? currency;
@@ -86,7 +87,7 @@ async function byService(ce: Ce, p: { start: string; end: string }): Promise<{ c
 async function gpuUsage(ce: Ce, p: { start: string; end: string }, instanceType: string): Promise<{ hours: number; usd: number }> {
   let hours = 0;
   let usd = 0;
-  for (const r of await results(ce, {
+  for (const r of await costAndUsagePages(ce, {
     TimePeriod: { Start: p.start, End: p.end }, Granularity: 'MONTHLY', Metrics: ['UsageQuantity', 'UnblendedCost'],
     Filter: { And: [{ Dimensions: { Key: 'USAGE_TYPE_GROUP', Values: ['EC2: Running Hours'] } }, { Dimensions: { Key: 'INSTANCE_TYPE', Values: [instanceType] } }] },
   })) {
@@ -97,7 +98,7 @@ async function gpuUsage(ce: Ce, p: { start: string; end: string }, instanceType:
 }
 
 async function daily(ce: Ce, p: { start: string; end: string }): Promise<{ date: string; usd: number }[]> {
-  return (await results(ce, { TimePeriod: { Start: p.start, End: p.end }, Granularity: 'DAILY', Metrics: ['UnblendedCost'] }))
+  return (await costAndUsagePages(ce, { TimePeriod: { Start: p.start, End: p.end }, Granularity: 'DAILY', Metrics: ['UnblendedCost'] }))
     .filter((r) => r.TimePeriod?.Start && r.Total?.UnblendedCost?.Amount !== undefined)
     .map((r) => ({ date: r.TimePeriod!.Start!, usd: round2(Number(r.Total!.UnblendedCost!.Amount)) }));
 }

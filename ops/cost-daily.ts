@@ -3,7 +3,8 @@
  * GPU's running hours per day (EC2 "Running Hours" usage of the configured GPU instance type). A day Cost
  * Explorer does not return is absent, never a $0 day. Each request costs $0.01.
  */
-import { GetCostAndUsageCommand, type CostExplorerClient, type GetCostAndUsageCommandInput, type ResultByTime } from '@aws-sdk/client-cost-explorer';
+import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import { costAndUsagePages } from '../cost/report';
 import type { ZiggieConfig } from '../config/schema';
 
 export interface DailyCost { date: string; usd: number; estimated: boolean }
@@ -19,19 +20,8 @@ export function lastDays(days: number, now: Date = new Date()): { start: string;
   return { start: day(start), end: day(end) };
 }
 
-async function allResults(ce: Pick<CostExplorerClient, 'send'>, input: GetCostAndUsageCommandInput): Promise<ResultByTime[]> {
-  const out: ResultByTime[] = [];
-  let token: string | undefined;
-  do {
-    const r = await ce.send(new GetCostAndUsageCommand({ ...input, NextPageToken: token }));
-    out.push(...(r.ResultsByTime ?? []));
-    token = r.NextPageToken;
-  } while (token);
-  return out;
-}
-
 export async function dailyCosts(ce: Pick<CostExplorerClient, 'send'>, period: { start: string; end: string }): Promise<{ currency: string; days: DailyCost[] }> {
-  const results = await allResults(ce, { TimePeriod: { Start: period.start, End: period.end }, Granularity: 'DAILY', Metrics: ['UnblendedCost'] });
+  const results = await costAndUsagePages(ce, { TimePeriod: { Start: period.start, End: period.end }, Granularity: 'DAILY', Metrics: ['UnblendedCost'] });
   let currency = 'USD';
   const days = results.filter((r) => r.TimePeriod?.Start && r.Total?.UnblendedCost?.Amount !== undefined).map((r) => {
     currency = r.Total!.UnblendedCost!.Unit ?? currency;
@@ -42,7 +32,7 @@ export async function dailyCosts(ce: Pick<CostExplorerClient, 'send'>, period: {
 
 /** The GPU's instance-hours and their cost per day (filtered to the configured instance type). */
 export async function dailyGpuHours(ce: Pick<CostExplorerClient, 'send'>, config: Pick<ZiggieConfig, 'gpu'>, period: { start: string; end: string }): Promise<DailyGpuHours[]> {
-  const results = await allResults(ce, {
+  const results = await costAndUsagePages(ce, {
     TimePeriod: { Start: period.start, End: period.end }, Granularity: 'DAILY', Metrics: ['UsageQuantity', 'UnblendedCost'],
     Filter: { And: [
       { Dimensions: { Key: 'USAGE_TYPE_GROUP', Values: ['EC2: Running Hours'] } },
