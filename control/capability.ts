@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { ZiggieConfig } from '../config/schema';
 import type { ControlContext } from './context';
-import type { IamNeed } from './iam';
+import type { IamCall } from '../shared/iam-needs';
 
 export type Surface = 'cli' | 'http' | 'mcp';
 
@@ -39,8 +39,11 @@ export interface Capability<P extends z.ZodType = z.ZodType, R = unknown> {
   mutates: boolean;
   /** A status read: answers from the short cache (TtlCache) when the same params were asked a moment ago. */
   cacheable?: boolean;
-  /** The AWS permissions the handler uses (simulated against the control plane identity in CI). */
-  iam(config: ZiggieConfig): IamNeed[];
+  /**
+   * Every AWS call the handler makes (shared/iam-needs.ts format, sample ARNs from the config): the IAM simulation
+   * replays each against the control plane's identity (control/iam.ts, iam/expectations.ts).
+   */
+  iam(config: ZiggieConfig): IamCall[];
   /** Param names whose values never reach the audit log. */
   secretParams?: string[];
   /** Longest a call may take (default 30 s). */

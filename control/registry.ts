@@ -14,7 +14,8 @@ import { cloudStartInstance } from './capabilities/cloud-start-instance';
 import { cloudStatus } from './capabilities/cloud-status';
 import { cloudStopInstance } from './capabilities/cloud-stop-instance';
 import { health } from './capabilities/health';
-import { pipelineNeeds, type IamNeed } from './iam';
+import type { IamNeeds } from '../shared/iam-needs';
+import { capabilityNeeds } from './iam';
 
 export const CAPABILITIES: readonly AnyCapability[] = [
   cloudStatus, cloudStartInstance, cloudStopInstance, cloudDeploy, cloudRollback, cloudCosts, cloudCostDaily, cloudGpuHours, health, awsBedrockInvoke,
@@ -65,8 +66,8 @@ export class Registry {
     return problems;
   }
 
-  /** Everything the given capabilities need from AWS (default: all of them), plus the pipeline's audit log. */
-  iamNeeds(config: ZiggieConfig, capabilities: readonly AnyCapability[] = this.capabilities): { capability: string; needs: IamNeed[] }[] {
-    return [...capabilities.map((c) => ({ capability: c.name, needs: c.iam(config) })), { capability: '(pipeline)', needs: pipelineNeeds(config) }];
+  /** What each capability calls in AWS (with the pipeline's audit record), as the control plane's identity. */
+  iamNeeds(config: ZiggieConfig): IamNeeds[] {
+    return capabilityNeeds(config, this.capabilities);
   }
 }

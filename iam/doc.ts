@@ -3,7 +3,7 @@
  * test/unit/iam/doc.test.ts keeps it equal to what the stacks give today).
  */
 import type { IamNeeds } from '../shared/iam-needs';
-import type { Outcome } from './expectations';
+import { type Outcome, outsideLabel } from './expectations';
 import type { Identity, ResolvedIam } from './resolve';
 
 export function iamMarkdown(iam: ResolvedIam, outcomes: readonly Outcome[], needs: readonly IamNeeds[], configFile: string): string {
@@ -111,17 +111,25 @@ function commandTable(needs: readonly IamNeeds[], outcomes: readonly Outcome[]):
   const out = [
     '## What each command needs',
     '',
-    'Declared beside each command (`ops/permissions.ts`, `ami/permissions.ts`) and simulated for the identity named;',
-    'that identity\'s policy grants exactly the union of its commands\' actions.',
+    'Declared beside each command (`ops/permissions.ts`, `ami/permissions.ts`, and `iam(config)` in each',
+    '`control/capabilities/` file for the control plane, with its audit record from `control/iam.ts`) and simulated for',
+    'the identity named, from the VPS\'s address when that identity is a VPS-held user; that identity\'s policy grants',
+    'exactly the union of its commands\' actions. For an exact declaration (every capability), each call is also asked',
+    'just outside what it declares (another project\'s resource, another model or key prefix, an untagged instance,',
+    'another address), and each of those must be denied.',
     '',
-    '| command | identity | calls | simulated |',
-    '|---|---|---|---|',
+    '| command | identity | calls | simulated | just outside |',
+    '|---|---|---|---|---|',
   ];
   for (const n of needs) {
     const mine = outcomes.filter((o) => isNeed(o) && o.row.label.startsWith(`\`${n.command}\`:`) && o.row.section === n.identity);
     const bad = mine.filter((o) => !o.ok);
+    const outside = outcomes.filter((o) => o.row.label.startsWith(outsideLabel(n.command)) && o.row.section === n.identity);
+    const leaks = outside.filter((o) => !o.ok);
     const calls = [...new Set(n.calls.map((c) => c.action))].map((a) => `\`${a}\``).join(', ') || '(none)';
-    out.push(`| \`${n.command}\` | \`${n.identity}\` | ${calls} | ${bad.length === 0 ? `${mine.length}/${mine.length} allowed` : `**${bad.length} of ${mine.length} DENIED**: ${bad.map((o) => `\`${o.row.request.action}\``).join(', ')}`} |`);
+    const near = !n.exact ? '' : leaks.length === 0 ? `${outside.length}/${outside.length} denied`
+      : `**${leaks.length} of ${outside.length} ALLOWED**: ${leaks.map((o) => o.row.label.slice(outsideLabel(n.command).length)).join('; ')}`;
+    out.push(`| \`${n.command}\` | \`${n.identity}\` | ${calls} | ${bad.length === 0 ? `${mine.length}/${mine.length} allowed` : `**${bad.length} of ${mine.length} DENIED**: ${bad.map((o) => `\`${o.row.request.action}\``).join(', ')}`} | ${near} |`);
   }
   out.push('');
   return out;

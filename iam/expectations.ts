@@ -43,7 +43,8 @@ const STRANGER_ACCOUNT = '999988887777';
 export function expectations(config: ZiggieConfig, iam: ResolvedIam, needs: readonly IamNeeds[] = []): Expectation[] {
   return [
     ...purposeRows(config, iam),
-    ...needsRows(needs),
+    ...needsRows(config, iam, needs),
+    ...outsideRows(config, iam, needs),
     ...forbiddenRows(config, iam),
     ...pinnedRows(config, iam),
     ...trustRows(iam),
@@ -64,15 +65,70 @@ export async function runExpectations(iam: ResolvedIam, rows: readonly Expectati
   return out;
 }
 
-/** Every call a command declares, for the identity it names: each must be allowed. */
-export function needsRows(needs: readonly IamNeeds[]): Expectation[] {
-  return needs.flatMap((n) => n.calls.map((call) => ({
-    section: n.identity,
-    asker: { identity: n.identity },
-    label: `\`${n.command}\`: ${call.why ?? call.action}`,
-    request: call,
-    expect: 'Allowed' as const,
-  })));
+/** Every call a command declares, for the identity it names: each must be allowed (from the VPS for a VPS-held user). */
+export function needsRows(config: ZiggieConfig, iam: ResolvedIam, needs: readonly IamNeeds[]): Expectation[] {
+  return needs.flatMap((n) => {
+    const from = fromVps(config, iam, n.identity);
+    return n.calls.map((call) => ({
+      section: n.identity,
+      asker: { identity: n.identity },
+      label: `\`${n.command}\`: ${call.why ?? call.action}`,
+      request: { ...call, context: { ...call.context, ...from?.context } },
+      ...(from ? { from: 'VPS' } : {}),
+      expect: 'Allowed' as const,
+    }));
+  });
+}
+
+/** The label prefix of the requests just outside a command's calls. */
+export const outsideLabel = (command: string): string => `\`${command}\` outside: `;
+
+/**
+ * For a declaration marked `exact`: each call asked just outside what it declares, each must be denied — another
+ * project's resource (or another model / distribution / bucket prefix), a tag-scoped call on an untagged instance,
+ * and a VPS-held user's call from another address.
+ */
+export function outsideRows(config: ZiggieConfig, iam: ResolvedIam, needs: readonly IamNeeds[]): Expectation[] {
+  const rows: Expectation[] = [];
+  for (const n of needs.filter((x) => x.exact)) {
+    const vps = fromVps(config, iam, n.identity);
+    const row = (label: string, request: SimRequest, from?: string): Expectation =>
+      ({ section: n.identity, asker: { identity: n.identity }, label: outsideLabel(n.command) + label, request, ...(from ? { from } : {}), expect: 'Denied' });
+    for (const call of n.calls) {
+      const context = { ...call.context, ...vps?.context };
+      const tags = Object.keys(call.context ?? {}).filter((k) => k.startsWith('aws:ResourceTag/'));
+      if (tags.length > 0) {
+        const untagged = Object.fromEntries(Object.entries(context).filter(([k]) => !tags.includes(k)));
+        rows.push(row(`${call.action} on an untagged resource`, { action: call.action, resource: call.resource, context: untagged }, vps && 'VPS'));
+      } else {
+        for (const resource of neighbours(call.resource, config.project)) {
+          rows.push(row(`${call.action} on ${resource}`, { action: call.action, resource, context }, vps && 'VPS'));
+        }
+      }
+      if (vps) rows.push(row(`${call.action} from another address`, { ...call, context: { ...call.context, 'aws:SourceIp': elsewhereIp(config) } }, 'elsewhere'));
+    }
+  }
+  return rows;
+}
+
+/** A VPS-held identity (an IAM user: its key lives on the VPS) asks from the VPS's address. */
+function fromVps(config: ZiggieConfig, iam: ResolvedIam, identity: string): { context: Record<string, string> } | undefined {
+  return iam.identities.find((i) => i.name === identity)?.kind === 'user' ? { context: { 'aws:SourceIp': config.vps.publicIp } } : undefined;
+}
+
+/**
+ * Resources just outside a declared one: the same ARN in another project (`ziggie` → `other`), or with its last
+ * path segment changed (a model, a distribution), and for an S3 object another key prefix of the same bucket.
+ */
+export function neighbours(resource: string, project: string): string[] {
+  if (resource === '*') return [];
+  const out = new Set<string>();
+  if (resource.includes(project)) out.add(resource.split(project).join('other'));
+  else if (resource.includes('/')) out.add(resource.replace(/[^/]+$/, 'not-declared'));
+  const s3Object = /^arn:aws:s3:::([^/]+)\/./.exec(resource);
+  if (s3Object) out.add(`arn:aws:s3:::${s3Object[1]}/not-declared/x`);
+  out.delete(resource);
+  return [...out];
 }
 
 /** What each identity is for, and the nearest things it must not do. */

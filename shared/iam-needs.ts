@@ -27,6 +27,13 @@ export interface IamNeeds {
   /** The identity that runs it, e.g. `ziggie-agent`. */
   readonly identity: IamIdentityName;
   readonly calls: readonly IamCall[];
+  /**
+   * The identity grants nothing near these calls: the simulation also asks, for each call, just outside it (another
+   * project's resource, another model or distribution, the instance without its tag, another address for a
+   * VPS-held user) and expects a denial. Off where a policy is knowingly wider than its calls (e.g. a `*` that
+   * a Describe needs to see everything).
+   */
+  readonly exact?: boolean;
 }
 
 /** The ARN-relevant parts of the config a declaration is computed from (structurally a subset of ZiggieConfig). */

@@ -28,6 +28,8 @@ export function ziggieNames(config: ZiggieConfig) {
     vpsUser: `${config.project}-vps`,
     vpsPolicy: `${config.project}-vps`,
     bedrockUser: `${config.project}-bedrock`,
+    /** The agent control plane on the VPS (exactly what its capabilities declare, control/iam.ts). */
+    controlPlaneUser: `${config.project}-control-plane`,
     /** The ComfyUI job queue (n8n, the control plane and `ziggie gpu submit` send; the GPU's worker receives). */
     comfyuiJobsQueue: `${config.project}-comfyui-jobs`,
     comfyuiJobsDeadLetterQueue: `${config.project}-comfyui-jobs-dlq`,

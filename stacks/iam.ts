@@ -92,7 +92,7 @@ export class IamStack extends ZiggieStack {
       }]);
 
     if (Object.keys(config.agents).length > 0) {
-      this.controlPlaneUser = this.userWithPolicy('control-plane', `${config.project}-control-plane`, `${config.project}-control-plane`,
+      this.controlPlaneUser = this.userWithPolicy('control-plane', names.controlPlaneUser, names.controlPlaneUser,
         names.iamPath, 'The agent control plane on the VPS: exactly what its capabilities declare (control/capabilities)',
         controlPlaneStatements(config, fromVps));
     }
@@ -163,9 +163,9 @@ export class IamStack extends ZiggieStack {
 
 /**
  * The control plane's policy: the union of what its capabilities declare (each `iam(config)` in
- * control/capabilities, plus the audit log), every statement bound to the VPS's address.
- * test/unit/control/iam.test.ts replays each declared call through the IAM simulator against this policy and
- * fails on a call it denies or a statement no capability needs.
+ * control/capabilities, plus the audit log: control/iam.ts), every statement bound to the VPS's address.
+ * The IAM simulation (iam/expectations.ts; test/unit/iam, test/unit/control/iam.test.ts) replays each declared call
+ * against this policy, expects a denial just outside each, and fails on a statement no capability needs.
  */
 function controlPlaneStatements(config: ZiggieConfig, fromVps: NonNullable<PolicyStatement['Condition']>): PolicyStatement[] {
   const names = ziggieNames(config);

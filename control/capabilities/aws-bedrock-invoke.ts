@@ -19,11 +19,7 @@ export const awsBedrockInvoke = defineCapability({
   mutates: false,
   // Prompts can carry anything: the audit log gets their length, never their text.
   secretParams: ['prompt', 'system'],
-  iam: (config) => (config.bedrock.modelArns.length ? [{
-    why: 'Invoke the configured Bedrock models only',
-    actions: ['bedrock:InvokeModel'],
-    resources: [...config.bedrock.modelArns],
-  }] : []),
+  iam: (config) => config.bedrock.modelArns.map((model) => ({ action: 'bedrock:InvokeModel', resource: model, why: 'a configured model (the allow-list)' })),
   timeoutMs: (ctx) => Math.max(60_000, ctx.settings.requestTimeoutSeconds * 4000),
   http: [{ method: 'POST', path: '/api/aws/bedrock/invoke', summary: 'Invoke an allowed Bedrock model' }],
   target: (p) => p.model,

@@ -13,7 +13,7 @@ export const cloudCostDaily = defineCapability({
   }),
   mutates: false,
   cacheable: true,
-  iam: () => [{ why: 'Read daily cost (Cost Explorer has no resource-level permissions)', actions: ['ce:GetCostAndUsage'], resources: ['*'] }],
+  iam: () => [{ action: 'ce:GetCostAndUsage', resource: '*', why: 'cost per day (Cost Explorer takes no resource)' }],
   http: [{ method: 'GET', path: '/api/cloud/costs/daily', summary: 'AWS cost per day, last N days (default 90)' }],
   async handler(ctx, p) {
     const period = lastDays(p.days);

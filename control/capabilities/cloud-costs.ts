@@ -25,8 +25,9 @@ export const cloudCosts = defineCapability({
   mutates: false,
   cacheable: true,
   iam: (config) => [
-    { why: 'Read month-to-date cost and forecast (Cost Explorer has no resource-level permissions)', actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] },
-    { why: 'Read the project budget', actions: ['budgets:ViewBudget'], resources: [`arn:aws:budgets::${config.accountId}:budget/${ziggieNames(config).budget}`] },
+    { action: 'ce:GetCostAndUsage', resource: '*', why: 'month-to-date spend by service (Cost Explorer takes no resource)' },
+    { action: 'ce:GetCostForecast', resource: '*', why: 'the month\'s forecast' },
+    { action: 'budgets:ViewBudget', resource: `arn:aws:budgets::${config.accountId}:budget/${ziggieNames(config).budget}`, why: 'the project budget (DescribeBudget)' },
   ],
   http: [{ method: 'GET', path: '/api/cloud/costs/current', summary: 'Month-to-date cost, forecast and fixed VPS cost' }],
   async handler(ctx) {

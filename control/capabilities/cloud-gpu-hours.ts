@@ -13,7 +13,7 @@ export const cloudGpuHours = defineCapability({
   }),
   mutates: false,
   cacheable: true,
-  iam: () => [{ why: 'Read GPU usage per day (Cost Explorer has no resource-level permissions)', actions: ['ce:GetCostAndUsage'], resources: ['*'] }],
+  iam: () => [{ action: 'ce:GetCostAndUsage', resource: '*', why: 'GPU usage per day (Cost Explorer takes no resource)' }],
   http: [{ method: 'GET', path: '/api/cloud/gpu-hours', summary: 'GPU running hours per day, last N days (default 90)' }],
   async handler(ctx, p) {
     const period = lastDays(p.days);

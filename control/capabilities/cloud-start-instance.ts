@@ -1,7 +1,7 @@
 import { gpuPowerResult, powerVps } from '../../ops/instances';
 import { defineCapability } from '../capability';
 import { ControlError } from '../errors';
-import { describeGpu, hostingerToken, instanceParams, powerResult, projectInstances } from './shared';
+import { describeGpu, hostingerToken, instanceParams, powerResult, projectInstance } from './shared';
 import type { ControlContext } from '../context';
 
 /** Start or stop, shared by the two capabilities. Concurrent identical calls share one provider call. */
@@ -22,7 +22,7 @@ export const cloudStartInstance = defineCapability({
   params: instanceParams,
   result: powerResult,
   mutates: true,
-  iam: (config) => [describeGpu(), projectInstances(config, ['ec2:StartInstances'], 'Start project instances only'), hostingerToken(config)],
+  iam: (config) => [...describeGpu(), ...projectInstance(config, 'ec2:StartInstances', 'start a project-tagged instance'), ...hostingerToken(config)],
   http: [{ method: 'POST', path: '/api/cloud/instances/:provider/:id/start', summary: 'Start an instance' }],
   target: (p) => `${p.provider}/${p.id}`,
   handler: (ctx, p) => power(ctx, p, 'start'),

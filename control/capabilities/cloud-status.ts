@@ -31,7 +31,7 @@ export const cloudStatus = defineCapability({
   result: z.object({ instances: z.array(instance), fetchedAt: z.string() }),
   mutates: false,
   cacheable: true,
-  iam: (config) => [describeGpu(), gpuHeartbeat(), hostingerToken(config)],
+  iam: (config) => [...describeGpu(), ...gpuHeartbeat(), ...hostingerToken(config)],
   http: [{ method: 'GET', path: '/api/cloud/instances', summary: 'GPU and VPS instances' }],
   async handler(ctx) {
     const instances = await listInstances({ config: ctx.config, gpu: () => ctx.gpu(), hostinger: () => ctx.ops.hostinger() });

@@ -1,6 +1,6 @@
 import { defineCapability } from '../capability';
 import { power } from './cloud-start-instance';
-import { describeGpu, hostingerToken, instanceParams, powerResult, projectInstances } from './shared';
+import { describeGpu, hostingerToken, instanceParams, powerResult, projectInstance } from './shared';
 
 export const cloudStopInstance = defineCapability({
   name: 'cloud:stop-instance',
@@ -8,7 +8,7 @@ export const cloudStopInstance = defineCapability({
   params: instanceParams,
   result: powerResult,
   mutates: true,
-  iam: (config) => [describeGpu(), projectInstances(config, ['ec2:StopInstances'], 'Stop project instances only'), hostingerToken(config)],
+  iam: (config) => [...describeGpu(), ...projectInstance(config, 'ec2:StopInstances', 'stop a project-tagged instance'), ...hostingerToken(config)],
   http: [{ method: 'POST', path: '/api/cloud/instances/:provider/:id/stop', summary: 'Stop an instance' }],
   target: (p) => `${p.provider}/${p.id}`,
   handler: (ctx, p) => power(ctx, p, 'stop'),

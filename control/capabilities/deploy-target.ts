@@ -5,9 +5,9 @@ import { z } from 'zod';
 import type { ZiggieConfig } from '../../config/schema';
 import { publishFrontend, type PublishResult } from '../../ops/deploy/frontend';
 import { rollService, type RolloutResult } from '../../ops/deploy/hostinger';
+import type { IamCall } from '../../shared/iam-needs';
 import type { ControlContext } from '../context';
 import { ControlError } from '../errors';
-import type { IamNeed } from '../iam';
 
 export const APP = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: 'an app name: a VPS service (hostinger) or a frontend (aws)' });
 export const VERSION = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: 'a version / image tag such as v1.2.0' });
@@ -38,14 +38,16 @@ export const deployResult = z.discriminatedUnion('provider', [
 
 export const frontendPrefix = (ctx: Pick<ControlContext, 'settings'>, app: string): string => `${ctx.settings.deploy.frontend.prefix}${app}/`;
 
-export function deployIam(config: ZiggieConfig): IamNeed[] {
+/** The aws half (the frontend publish, under a sample app `web`); the hostinger half goes over SSH and needs no AWS. */
+export function deployIam(config: ZiggieConfig): IamCall[] {
   const prefix = config.controlCenter?.deploy.frontend.prefix ?? 'frontend/';
   const bucket = `arn:aws:s3:::${config.storage.assetsBucket}`;
   const distribution = config.controlCenter?.deploy.frontend.cloudfrontDistributionId;
   return [
-    { why: 'List the published frontend', actions: ['s3:ListBucket'], resources: [bucket], condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } },
-    { why: 'Publish the frontend objects', actions: ['s3:GetObject', 's3:PutObject'], resources: [`${bucket}/${prefix}*`] },
-    ...(distribution ? [{ why: 'Invalidate changed frontend paths', actions: ['cloudfront:CreateInvalidation'], resources: [`arn:aws:cloudfront::${config.accountId}:distribution/${distribution}`] }] : []),
+    { action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': `${prefix}web/` }, why: 'the published frontend and its releases' },
+    { action: 's3:GetObject', resource: `${bucket}/${prefix}web/index.html`, why: 'the release record of the frontend' },
+    { action: 's3:PutObject', resource: `${bucket}/${prefix}web/index.html`, why: 'the changed frontend objects' },
+    ...(distribution ? [{ action: 'cloudfront:CreateInvalidation', resource: `arn:aws:cloudfront::${config.accountId}:distribution/${distribution}`, why: 'invalidate the changed paths' }] : []),
   ];
 }
 

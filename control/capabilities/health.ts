@@ -15,8 +15,8 @@ export const health = defineCapability({
   mutates: false,
   cacheable: true,
   iam: (config) => [
-    describeGpu(), gpuHeartbeat(), hostingerToken(config),
-    { why: 'Read the project alarms', actions: ['cloudwatch:DescribeAlarms'], resources: [ziggieNames(config).arn('cloudwatch', `alarm:${config.project}-*`)] },
+    ...describeGpu(), ...gpuHeartbeat(), ...hostingerToken(config),
+    { action: 'cloudwatch:DescribeAlarms', resource: ziggieNames(config).arn('cloudwatch', `alarm:${config.project}-gpu-idle`), why: 'the project\'s alarms' },
   ],
   http: [
     { method: 'GET', path: '/health/aws', fixed: { scope: 'aws' }, summary: 'AWS health checks' },

@@ -1,33 +1,29 @@
-/** IAM needs several capabilities share (the GPU lookup, the Hostinger token) and the instance id parameter. */
+/** IAM calls (shared/iam-needs.ts) several capabilities share (the GPU lookup, the Hostinger token) and the instance id parameter. */
 import { z } from 'zod';
 import type { ZiggieConfig } from '../../config/schema';
 import { ziggieNames } from '../../shared/names';
-import type { IamNeed } from '../iam';
+import type { IamCall } from '../../shared/iam-needs';
 
-export const describeGpu = (): IamNeed => ({
-  why: 'Find the project GPU and its spot price (Describe calls have no resource-level permissions)',
-  actions: ['ec2:DescribeInstances', 'ec2:DescribeSpotPriceHistory'],
-  resources: ['*'],
-});
+/** A representative project instance for calls whose target is found at run time (as ops/permissions.ts). */
+const SAMPLE_INSTANCE = 'i-0123456789abcdef0';
 
-export const gpuHeartbeat = (): IamNeed => ({
-  why: 'Read the ComfyUI watchdog heartbeat metric (no resource-level permissions)',
-  actions: ['cloudwatch:GetMetricStatistics'],
-  resources: ['*'],
-});
+export const describeGpu = (): IamCall[] => [
+  { action: 'ec2:DescribeInstances', resource: '*', why: 'find the project GPU by its tags (Describe calls take no resource)' },
+  { action: 'ec2:DescribeSpotPriceHistory', resource: '*', why: 'the GPU\'s spot price' },
+];
 
-export const hostingerToken = (config: ZiggieConfig): IamNeed => ({
-  why: 'Read the Hostinger API token',
-  actions: ['secretsmanager:GetSecretValue'],
-  resources: [`${ziggieNames(config).arn('secretsmanager', `secret:${config.secrets.hostingerApiToken}`)}-??????`],
-});
+export const gpuHeartbeat = (): IamCall[] => [
+  { action: 'cloudwatch:GetMetricStatistics', resource: '*', why: 'the ComfyUI watchdog heartbeat (no resource-level permissions)' },
+];
 
-export const projectInstances = (config: ZiggieConfig, actions: string[], why: string): IamNeed => ({
-  why,
-  actions,
-  resources: [ziggieNames(config).arn('ec2', 'instance/*')],
-  condition: { StringEquals: { 'aws:ResourceTag/Project': config.tags.Project } },
-});
+export const hostingerToken = (config: ZiggieConfig): IamCall[] => [
+  { action: 'secretsmanager:GetSecretValue', resource: `${ziggieNames(config).arn('secretsmanager', `secret:${config.secrets.hostingerApiToken}`)}-AbCdEf`, why: 'the Hostinger API token' },
+];
+
+/** A start or stop of a project-tagged instance (the policy is scoped by the tag, not the id). */
+export const projectInstance = (config: ZiggieConfig, action: string, why: string): IamCall[] => [
+  { action, resource: ziggieNames(config).arn('ec2', `instance/${SAMPLE_INSTANCE}`), context: { 'aws:ResourceTag/Project': config.tags.Project }, why },
+];
 
 /** `aws` + an EC2 instance id (or `gpu` for the project GPU), or `hostinger` + the configured VM id. */
 export const instanceParams = z.strictObject({

@@ -112,6 +112,18 @@ describe('IAM simulation over the synthesized stacks', () => {
       ]));
     });
 
+    test('ziggie-control-plane starting and stopping untagged instances: every capability that powers one is caught', async () => {
+      const outcomes = await withEdited((doc, _type, name) => {
+        if (name !== 'control-plane-policy') return;
+        for (const st of doc.Statement) if (st.Sid === 'StartStopProjectInstancesOnly') delete st.Condition.StringEquals;
+      });
+      expect(wrong(outcomes)).toEqual([
+        'ziggie-control-plane: `capability cloud:start-instance` outside: ec2:StartInstances on an untagged resource from VPS → Allowed',
+        'ziggie-control-plane: `capability cloud:stop-instance` outside: ec2:StopInstances on an untagged resource from VPS → Allowed',
+        'ziggie-control-plane: forbidden: StartInstances on an untagged instance from VPS → Allowed',
+      ]);
+    });
+
     test('the ComfyUI instance role given iam:PassRole', async () => {
       const outcomes = await withEdited((doc, type, name) => {
         if (type === 'aws_iam_role_policy' && name === 'instance-policy') doc.Statement.push({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' });
