@@ -26,7 +26,7 @@ import {
   projectDir, projectName, secretsUnitFile, secretsWrapperScript, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
 } from './hostinger-vps/render';
 import {
-  migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw, type PutSecret,
+  migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, serviceCompose, ufw, type PutSecret,
 } from './hostinger-vps/tasks';
 
 export const FETCHER_SRC = path.join(__dirname, 'hostinger-vps', 'ziggie-vps.py');
@@ -227,7 +227,7 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
               copy({ name: `grafana provisioning ${rel}`, dest: `${PATHS.grafanaProvisioning}/${rel}`, content, mode: '0644', owner: 'root', group: 'root' })),
           ]),
           ...services.map((c) => block({ tags: [`svc-${c.name}`] }, [
-            compose({ name: `compose ${c.name}`, project: projectName(c.name), dir: projectDir(c.name), compose: composeFile(c), pull: 'missing' }),
+            serviceCompose(c),
             systemd({ unit: serviceUnit(c.name), content: serviceUnitFile(c), enabled: true, state: 'started', restartOnChange: false }),
           ])),
           services.some((c) => c.name === 'n8n') && n8nWorkflowTasks(),

@@ -14,8 +14,11 @@ import {
   type Inventory, type InventoryHost, type Plan, type Remote, type RunReport, type Task, type TaskContext,
 } from '../../provision';
 import { containerName, projectDir, projectName } from '../../playbooks/hostinger-vps/render';
+import {
+  DEPLOY_STATE_DIR, deployStatePath, parseDeployState, renderDeployState, type DeployState,
+} from '../../playbooks/hostinger-vps/deploy-state';
 
-export const DEPLOY_STATE_DIR = '/var/lib/ziggie/deploy';
+export { DEPLOY_STATE_DIR, type DeployState };
 
 export class DeployError extends Error {
   constructor(message: string) {
@@ -31,12 +34,6 @@ export interface VpsDeployTarget {
   limit?: string;
   /** Tests: how to connect (default: the library's SSH connection). */
   connect?: (host: InventoryHost, notice: (msg: string) => void) => Promise<Remote>;
-}
-
-export interface DeployState {
-  current?: string;
-  previous?: string;
-  history: { image: string; at: string; result: 'deployed' | 'rolled-back' | 'rollback' }[];
 }
 
 export interface ServiceRollout {
@@ -76,18 +73,7 @@ export function withTag(image: string, tag: string): string {
   return `${repo}:${tag}`;
 }
 
-export function statePath(service: string): string {
-  return `${DEPLOY_STATE_DIR}/${service}.json`;
-}
-
-function parseState(text: string): DeployState {
-  try {
-    const s = JSON.parse(text) as Partial<DeployState>;
-    return { current: s.current, previous: s.previous, history: Array.isArray(s.history) ? s.history : [] };
-  } catch {
-    return { history: [] };
-  }
-}
+export const statePath = deployStatePath;
 
 /** The compose text with only the service's image replaced (comments and order kept). */
 export function replaceImage(composeText: string, service: string, image: string): string {
@@ -144,7 +130,7 @@ export function rolloutTask(o: ServiceRollout, out: { result?: Omit<RolloutResul
     plan({ composeFile: composeBuf, stateFile }, env): Plan {
       if (!composeBuf) throw new DeployError(`${o.service} is not installed on ${env.host.name} (no ${composePath}): run npm run provision:vps first`);
       const composeText = composeBuf.toString('utf8');
-      const state = parseState(stateFile?.toString('utf8') ?? '{}');
+      const state = parseDeployState(stateFile?.toString('utf8') ?? '{}');
       const current = imageOf(composeText, o.service);
       if (!current) throw new DeployError(`${composePath} has no services.${o.service}.image`);
       let target: string;
@@ -168,7 +154,7 @@ export function rolloutTask(o: ServiceRollout, out: { result?: Omit<RolloutResul
         apply: async (ctx) => {
           const record = async (s: DeployState) => {
             await ctx.run(sh`mkdir -p -m 0755 ${DEPLOY_STATE_DIR}`, 'deploy state dir');
-            await writeFileAtomic(ctx, statePath(o.service), `${JSON.stringify(s, null, 2)}\n`, { mode: '0644' });
+            await writeFileAtomic(ctx, statePath(o.service), renderDeployState(s), { mode: '0644' });
           };
           const rollTo = async (text: string) => {
             await writeFileAtomic(ctx, composePath, text, { validate: `${dc('%s')} config -q` });
@@ -176,17 +162,20 @@ export function rolloutTask(o: ServiceRollout, out: { result?: Omit<RolloutResul
           };
           const at = new Date().toISOString();
           const history = (entry: DeployState['history'][number]) => [...state.history, entry].slice(-20);
+          // the image provision:vps rendered from the config, before the first deploy: a re-run keeps the
+          // deployed image until the config names another (playbooks/hostinger-vps/deploy-state.ts)
+          const config = state.config ?? (state.current ? undefined : current);
           await rollTo(next);
           const h = await waitHealthy(ctx, container, wait);
           if (h.ok) {
             const previous = current;
-            await record({ current: target, previous, history: history({ image: target, at, result: o.mode === 'rollback' ? 'rollback' : 'deployed' }) });
+            await record({ config, current: target, previous, history: history({ image: target, at, result: o.mode === 'rollback' ? 'rollback' : 'deployed' }) });
             out.result = { ...base, changed: true, health: h.health, message: `${o.service} now runs ${target} (${h.why}); previous ${current} kept for rollback` };
             return out.result.message;
           }
           await rollTo(composeText);
           const back = await waitHealthy(ctx, container, wait);
-          await record({ current, previous: state.previous, history: history({ image: target, at, result: 'rolled-back' }) });
+          await record({ config, current, previous: state.previous, history: history({ image: target, at, result: 'rolled-back' }) });
           out.result = {
             ...base, changed: false, rolledBack: true, health: h.health,
             message: `${target} failed: ${h.why}; rolled back to ${current} (${back.ok ? back.why : `which is not healthy either: ${back.why}`})`,

@@ -4,7 +4,7 @@
  * pure plan(), acts only as steps or in apply().
  */
 import ipaddr from 'ipaddr.js';
-import type { ZiggieConfig } from '../../config/schema';
+import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
 import { posix } from 'node:path';
 import { defineFact, need, type Needs } from '../../provision/fact';
 import { commandOutput } from '../../provision/facts/command';
@@ -13,7 +13,47 @@ import { glob } from '../../provision/facts/glob';
 import { quote, sh } from '../../provision/shell';
 import { defineTask, run, type Plan, type Task, type TaskContext, type TaskOptions } from '../../provision/task';
 import { registerSecret } from '../../provision/secret';
-import { PATHS, SECRETS_UNIT, projectDir, projectName, secretsDir, serviceUnit } from './render';
+import { compose } from '../../provision/tasks/compose';
+import { writeFileAtomic } from '../../provision/files';
+import { DEPLOY_STATE_DIR, deployStatePath, parseDeployState, provisionedImage, renderDeployState } from './deploy-state';
+import { PATHS, SECRETS_UNIT, composeFile, projectDir, projectName, secretsDir, serviceUnit } from './render';
+
+/**
+ * One service's compose project, with the image an agent deployed kept (deploy-state.ts has the rule): the
+ * compose task of the config's image or of the deployed one, chosen from the host's deploy record, which is
+ * updated when the config names a new image.
+ */
+export function serviceCompose(c: ContainerConfig, now?: () => string): Task {
+  const build = (image: string): Task =>
+    compose({ name: `compose ${c.name}`, project: projectName(c.name), dir: projectDir(c.name), compose: composeFile({ ...c, image }), pull: 'missing' });
+  const base = build(c.image);
+  const statePath = deployStatePath(c.name);
+  return {
+    ...base,
+    facts: { ...base.facts, deployState: fileContent(statePath) },
+    plan(f, env): Plan {
+      const text = f.deployState as Buffer | null;
+      const d = provisionedImage(c.image, text ? parseDeployState(text.toString('utf8')) : undefined, now);
+      const p = (d.image === c.image ? base : build(d.image)).plan(f, env);
+      if (!d.record) return d.why && !p.changed ? { ...p, msg: d.why } : p;
+      const after = renderDeployState(d.record);
+      const before = text?.toString('utf8') ?? '';
+      return {
+        ...p,
+        changed: true,
+        msg: [d.why, p.msg].filter(Boolean).join('; '),
+        diff: async (ctx) => [...(typeof p.diff === 'function' ? await p.diff(ctx) : p.diff ?? []), { label: statePath, before, after }],
+        // the record after the rollout: a failed `up` leaves the old record, and the next run tries again
+        apply: async (ctx) => {
+          const note = p.apply ? await p.apply(ctx) : undefined;
+          await ctx.run(sh`mkdir -p -m 0755 ${DEPLOY_STATE_DIR}`, 'deploy state dir');
+          await writeFileAtomic(ctx, statePath, after, { mode: '0644' });
+          return note;
+        },
+      };
+    },
+  };
+}
 
 /** Fails early, with what to do, when the host has no Docker Engine + Compose v2. */
 export function requireDocker(o: TaskOptions = {}): Task {

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describeTier } from '../support/tier';
 import { stopOwnHosts, testhostTierReason, vpsTestbed, type FakeAws, type TestHost, type VpsTestbed } from '../harness/testhost';
+import { rollService } from '../../ops/deploy/hostinger';
+import { parseInventory } from '../../provision';
 
 const reason = testhostTierReason();
 const ROOT = path.resolve(__dirname, '../..');
@@ -265,6 +267,32 @@ describeTier('testhost', reason, () => {
     expect(await sh('ls /opt/ziggie; ls /run/ziggie/secrets')).not.toContain('sim-studio');
     expect(await sh('systemctl list-unit-files "ziggie-*" --no-legend | grep -c sim-studio || true')).toBe('0\n');
     expect(await sh('systemctl --failed --no-legend')).toBe('');
+    expect((await provision()).recap.changed).toBe(0);
+  });
+
+  test('an agent\'s deploy survives a re-run (changed=0) until the config names a newer image, which then wins', async () => {
+    await sh('docker tag local/busybox:latest local/busybox:v2 && docker tag local/busybox:latest local/busybox:v3');
+    const ids = await containerIds();
+    const target = { inventory: parseInventory(readFileSync(bed.inventory, 'utf8').replace(/!secret_env \S+/, 'unused'), bed.inventory) };
+    const rollout = { service: 'grafana', mode: 'deploy' as const, tag: 'v2', dryRun: false, healthTimeoutMs: 60_000, stableMs: 2000, pollMs: 250 };
+    expect(await rollService(target, rollout)).toMatchObject({ changed: true, from: 'local/busybox:latest', to: 'local/busybox:v2' });
+    const deployed = (await containerIds())['ziggie-grafana'];
+    const image = async (): Promise<string> => (await sh("docker inspect -f '{{.Config.Image}}' ziggie-grafana")).trim();
+    const r = await provision();
+    expect(r.code).toBe(0);
+    expect(r.recap).toMatchObject({ changed: 0, failed: 0 });
+    expect(r.out).toContain('keeps local/busybox:v2 (deployed; the config still names local/busybox:latest)');
+    expect(await image()).toBe('local/busybox:v2');
+    expect(await containerIds()).toEqual({ ...ids, 'ziggie-grafana': deployed });
+    // the operator names a new image in the config: it replaces the deployed one; the deployed one is kept as previous
+    const c = config();
+    c.containers.find((x: { name: string }) => x.name === 'grafana').image = 'local/busybox:v3';
+    writeConfig(c);
+    const r3 = await provision();
+    expect(r3.code).toBe(0);
+    expect(r3.recap.changed).toBe(1);
+    expect(await image()).toBe('local/busybox:v3');
+    expect(JSON.parse(await sh('cat /var/lib/ziggie/deploy/grafana.json'))).toMatchObject({ config: 'local/busybox:v3', current: 'local/busybox:v3', previous: 'local/busybox:v2' });
     expect((await provision()).recap.changed).toBe(0);
   });
 
