@@ -8,6 +8,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AuditResult } from '../../ops/audit/audit';
 import { ControlError, type ControlErrorKind } from '../errors';
 import { mcpServerFor } from '../mcp/server';
 import type { ControlPlane } from '../plane';
@@ -26,6 +27,12 @@ const PUBLIC = new Set<string>(['/livez', '/openapi.json', ...PAGE_ROUTES]);
 const sendError = (reply: FastifyReply, status: number, kind: ControlErrorKind | string, message: string) =>
   reply.code(status).type('application/json').send({ error: { kind, message } });
 
+/** The tool an MCP request calls (`tools/call`), when the body is already parsed. */
+function mcpToolOf(req: FastifyRequest): string | undefined {
+  const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
+  return body?.method === 'tools/call' && typeof body.params?.name === 'string' ? body.params.name : undefined;
+}
+
 export interface HttpServerOptions {
   version?: string;
 }
@@ -41,6 +48,19 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
 
   if (settings.corsOrigins.length) await app.register(cors, { origin: settings.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'Mcp-Protocol-Version'] });
 
+  // Which capability a route runs (filled as the routes are added below), for the refusals audited before it runs.
+  const capabilityOf = new Map<string, string>();
+  const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
+  /** A call refused before the pipeline (no or bad token, rate limit): audited like the pipeline's own refusals. */
+  const auditRefusal = (req: FastifyRequest, result: AuditResult, error: string) => {
+    const route = routeOf(req);
+    const capability = capabilityOf.get(route) ?? mcpToolOf(req);
+    return plane.ctx.ops.audit.record({
+      action: req.agent ? capability ?? route : 'http.authenticate', target: route, result, durationMs: 0, error,
+      detail: { agent: req.agent ?? null, surface: route.endsWith(' /mcp') ? 'mcp' : 'http', ...(capability ? { capability } : {}), remote: req.ip },
+    });
+  };
+
   // Authenticate first (onRequest); the rate limit runs after it (preHandler), keyed by the agent.
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC.has(req.routeOptions.url ?? '') || req.method === 'OPTIONS') return;
@@ -50,13 +70,11 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
     try {
       agent = token ? tokens.verify(token) : undefined;
     } catch (err) {
+      await auditRefusal(req, 'error', `token store: ${(err as Error).message}`);
       return sendError(reply, 503, 'failed', (err as Error).message);
     }
     if (!agent || !config.agents[agent]) {
-      await plane.ctx.ops.audit.record({
-        action: 'http.authenticate', target: `${req.method} ${req.url.split('?')[0]}`, result: 'refused', durationMs: 0,
-        detail: { agent: null, surface: 'http', remote: req.ip }, error: token ? 'unknown or revoked token' : 'no bearer token',
-      });
+      await auditRefusal(req, 'refused', token ? 'unknown or revoked token' : 'no bearer token');
       return sendError(reply, 401, 'unauthenticated', token ? 'unknown or revoked token' : 'send Authorization: Bearer <agent token>');
     }
     req.agent = agent;
@@ -72,9 +90,13 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
     errorResponseBuilder: (req, ctx) => ({ statusCode: 429, error: { kind: 'rate-limited', message: `${req.agent ?? 'this client'} may make ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` } }),
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 429) return reply.code(429).send({ error: (err as unknown as { error: unknown }).error ?? { kind: 'rate-limited', message: err.message } });
+    if (status === 429) {
+      const error = (err as unknown as { error?: { kind: string; message: string } }).error ?? { kind: 'rate-limited', message: err.message };
+      await auditRefusal(req, 'rate-limited', error.message);
+      return reply.code(429).send({ error });
+    }
     const kind = status === 413 ? 'too-large' : status === 415 ? 'unsupported-media-type' : status < 500 ? 'bad-params' : 'failed';
     const message = status === 413 ? `request body larger than ${settings.bodyLimitBytes} bytes (controlCenter.bodyLimitBytes)` : err.message.split('\n')[0]!;
     return sendError(reply, status, kind, message);
@@ -91,6 +113,7 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
   for (const cap of plane.registry.capabilities) {
     for (const b of cap.http) {
       const inPath = pathParams(b.path);
+      capabilityOf.set(`${b.method} ${b.path}`, cap.name);
       app.route({
         method: b.method,
         url: b.path,

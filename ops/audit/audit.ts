@@ -22,7 +22,8 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { awsErrorCode } from '../../shared/aws-errors';
 
 /** `refused`: the control plane turned a call away (unknown agent or capability, not granted, bad params). */
-export type AuditResult = 'ok' | 'no-change' | 'error' | 'refused';
+/** `rate-limited`: the control center refused the call for the agent's rate limit (HTTP 429) before it ran. */
+export type AuditResult = 'ok' | 'no-change' | 'error' | 'refused' | 'rate-limited';
 
 export interface AuditRecord {
   id: string;

@@ -128,7 +128,13 @@ test('no token, an unknown token, a revoked token → 401 (audited); a rotated t
   expect((await call('GET', '/api/cloud/instances', fresh)).status).toBe(200);
   t.plane.tokens!.revoke('agent-viewer');
   expect((await call('GET', '/api/cloud/instances', fresh)).status).toBe(401);
-  expect(auditRecords().filter((r) => r.action === 'http.authenticate' && r.result === 'refused')).toHaveLength(4);
+  const refused = auditRecords().filter((r) => r.action === 'http.authenticate' && r.result === 'refused');
+  expect(refused).toHaveLength(4);
+  // Each names the route and the capability it would have run.
+  expect(refused.map((r) => [r.target, r.detail?.capability, r.detail?.agent, r.error])).toEqual([
+    ['GET /api/cloud/instances', 'cloud:status', null, 'no bearer token'],
+    ...Array(3).fill(['GET /api/cloud/instances', 'cloud:status', null, 'unknown or revoked token']),
+  ]);
 });
 
 test('bad params → 400 with one line naming the field; oversized body → 413; not JSON → 415; nothing runs', async () => {
@@ -159,6 +165,18 @@ test('per-agent rate limit: the agent\'s own budget, other agents unaffected', a
   const limited = await call('GET', '/api/cloud/instances', 'agent-viewer');
   expect(await limited.json()).toEqual({ error: { kind: 'rate-limited', message: expect.stringMatching(/^agent-viewer may make 3 requests per minute/) } });
   expect((await call('GET', '/api/cloud/instances', 'agent-ops')).status).toBe(200);
+  // An MCP tool call over the budget is refused the same way, before any MCP server sees it.
+  const mcp = await call('POST', '/mcp', 'agent-viewer', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cloud:status', arguments: {} } },
+    { accept: 'application/json, text/event-stream' });
+  expect(mcp.status).toBe(429);
+  // Every 429 is audited like any other refused call: the agent, the capability (or the MCP tool), the route.
+  const limitedRecords = auditRecords().filter((r) => r.result === 'rate-limited');
+  expect(limitedRecords.map((r) => [r.action, r.target, r.detail?.agent, r.detail?.surface])).toEqual([
+    ['cloud:status', 'GET /api/cloud/instances', 'agent-viewer', 'http'],
+    ['cloud:status', 'GET /api/cloud/instances', 'agent-viewer', 'http'],
+    ['cloud:status', 'POST /mcp', 'agent-viewer', 'mcp'],
+  ]);
+  expect(limitedRecords.every((r) => /^agent-viewer may make 3 requests per minute/.test(r.error ?? ''))).toBe(true);
 });
 
 test('CORS is off by default: no Access-Control-Allow-Origin; configured origins only when listed', async () => {
