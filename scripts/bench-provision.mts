@@ -48,15 +48,12 @@ async function libInventory(dir: string, hosts: TestHost[]): Promise<string> {
   return file;
 }
 
-function ansibleInventory(dir: string, hosts: TestHost[]): string {
-  const kh = path.join(dir, `known_hosts-${hosts[0]!.port}`);
-  writeFileSync(kh, hosts.map((h) => h.knownHostsLine + '\n').join(''));
-  const tmpl = readFileSync(path.join(ANSIBLE_DIR, 'inventory.yml.tmpl'), 'utf8');
+/** The same helper's inventory, for Ansible: its ssh checks a known_hosts file holding these hosts' keys. */
+async function ansibleInventory(dir: string, hosts: TestHost[]): Promise<string> {
+  const { inventoryYaml, writeKnownHosts } = await harness();
+  const kh = writeKnownHosts(path.join(dir, `known_hosts-${hosts[0]!.port}`), hosts);
   const file = path.join(dir, `ansible-${hosts[0]!.port}.yml`);
-  writeFileSync(file, tmpl
-    .replace('{{KEY}}', hosts[0]!.privateKeyPath)
-    .replace('{{KNOWN_HOSTS}}', kh)
-    .replace('{{HOSTS}}', hosts.map((h) => `    ${h.name}: { ansible_host: 127.0.0.1, ansible_port: ${h.port} }`).join('\n')));
+  writeFileSync(file, inventoryYaml(hosts, { knownHostsFile: kh, ansible: true }));
   return file;
 }
 
@@ -102,7 +99,7 @@ async function bench(o: typeof options, reps: number, noops: number): Promise<nu
   try {
     for (let rep = 1; rep <= reps; rep++) {
       const [ha, hl] = await boot(2);
-      const invA = ansibleInventory(dir, [ha!]);
+      const invA = await ansibleInventory(dir, [ha!]);
       const invL = await libInventory(dir, [hl!]);
       const a1 = await ansible(invA);
       check('ansible first run', a1, 'some');
@@ -127,8 +124,7 @@ async function bench(o: typeof options, reps: number, noops: number): Promise<nu
     const inv1 = await libInventory(dir, [hosts[0]!]);
     check('library first run on 10 hosts', await lib(inv10), 'some');
     // OpenSSH's own client running `true` on 1 host vs on all 10 at once, same hosts, interleaved with the library
-    const kh = path.join(dir, 'known_hosts-all');
-    writeFileSync(kh, hosts.map((h) => h.knownHostsLine + '\n').join(''));
+    const kh = (await harness()).writeKnownHosts(path.join(dir, 'known_hosts-all'), hosts);
     const sshAll = (n: number): string[] => ['sh', '-c', hosts.slice(0, n)
       .map((h) => `ssh -i ${h.privateKeyPath} -p ${h.port} -o UserKnownHostsFile=${kh} -o BatchMode=yes -o ControlMaster=no root@127.0.0.1 true &`)
       .join('\n') + '\nwait'];

@@ -76,6 +76,6 @@ export async function importBusybox(host: TestHost): Promise<number> {
   if (r.code !== 0) throw new Error(`docker import on ${host.name} failed: ${r.stderr}`);
   return Date.now() - t0;
 }
-export { inventoryYaml, type InventoryOptions } from './inventory';
+export { inventoryYaml, writeKnownHosts, type InventoryEndpoint, type InventoryOptions } from './inventory';
 export { startFakeAws, type FakeAws, type FakeAwsCall } from './fake-aws';
 export { vpsTestbed, GUEST_AWS_PORT, type VpsTestbed } from './vps-testbed';

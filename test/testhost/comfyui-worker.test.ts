@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { describeTier } from '../support/tier';
-import { bootHost, freePort, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
+import { bootHost, freePort, inventoryYaml, stopOwnHosts, testhostTierReason, type TestHost } from '../harness/testhost';
 import { buildComfyFixture, type ComfyFixture } from '../fixtures/comfyui/build';
 import { startFauxqs, FAUXQS_ACCOUNT, type Fauxqs } from '../support/fauxqs';
 import { EXAMPLE_CONFIG, loadConfig } from '../../config/load';
@@ -107,11 +107,7 @@ printf '[Service]\\nEnvironment=AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=tes
         wait_seconds: 1, poll_seconds: 0.3, checkpoint_seconds: 2, retry_delay_seconds: 0,
       },
     };
-    const inventory = parseInventory([
-      'all:', '  hosts:', `    ${host.name}:`, '      ansible_host: 127.0.0.1', `      ansible_port: ${host.port}`,
-      '      ansible_user: root', `      ansible_ssh_private_key_file: ${host.privateKeyPath}`,
-      `      ssh_host_key_fingerprint: "${host.hostKeyFingerprint}"`,
-    ].join('\n'), '<comfyui-worker-test>');
+    const inventory = parseInventory(inventoryYaml([host], { hostVars: { ssh_host_key_fingerprint: host.hostKeyFingerprint } }), '<comfyui-worker-test>');
     const report = await runPlaybook(comfyuiAmiPlaybook(varsFromConfig(config)), inventory, { extraVars, output: out });
     if (!report.ok) throw new Error(out.text());
   });

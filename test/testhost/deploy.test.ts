@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describeTier } from '../support/tier';
-import { bootHost, importBusybox, stopOwnHosts, testhostTierReason, RECIPE, type TestHost } from '../harness/testhost';
+import { bootHost, importBusybox, inventoryYaml, stopOwnHosts, testhostTierReason, RECIPE, type TestHost } from '../harness/testhost';
 import { composeFile, projectDir, projectName } from '../../playbooks/hostinger-vps/render';
 import { parseInventory } from '../../provision';
 import type { ContainerConfig } from '../../config/schema';
@@ -47,10 +47,7 @@ describeTier('testhost', reason, () => {
       await sh(`docker compose -p ${projectName(svc.name)} --project-directory ${projectDir(svc.name)} -f ${projectDir(svc.name)}/compose.yaml up -d --wait`);
     }
     const dir = mkdtempSync(path.join(os.tmpdir(), 'deploy-inv-'));
-    const inventory = parseInventory([
-      'all:', '  hosts:', `    ${host.name}:`, '      ansible_host: 127.0.0.1', `      ansible_port: ${host.port}`, '      ansible_user: root',
-      `      ansible_ssh_private_key_file: ${host.privateKeyPath}`, `      ssh_host_key_fingerprint: ${host.hostKeyFingerprint}`, '',
-    ].join('\n'), path.join(dir, 'inventory.yaml'));
+    const inventory = parseInventory(inventoryYaml([host], { hostVars: { ssh_host_key_fingerprint: host.hostKeyFingerprint } }), path.join(dir, 'inventory.yaml'));
     resetAuditMocks();
     t = testPlane({
       vps: { inventory },

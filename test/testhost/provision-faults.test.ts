@@ -129,7 +129,9 @@ describeTier('testhost', reason, () => {
     const silent = net.createServer((s) => s.on('error', () => undefined)).listen(0, '127.0.0.1');
     await new Promise((r) => silent.once('listening', r));
     const sPort = (silent.address() as net.AddressInfo).port;
-    const yml = `all:\n  vars: { ansible_ssh_private_key_file: ${host.privateKeyPath}, ssh_connect_timeout: 2, ssh_known_hosts_file: ${host.knownHostsPath} }\n  hosts:\n    refused: { ansible_host: 127.0.0.1, ansible_port: ${port} }\n    silent: { ansible_host: 127.0.0.1, ansible_port: ${sPort} }\n    good: { ansible_host: 127.0.0.1, ansible_port: ${host.port} }\n`;
+    // endpoints that are not test hosts, in the same helper's inventory (the good one is the booted host)
+    const at = (name: string, p: number) => ({ name, port: p, privateKeyPath: host.privateKeyPath, knownHostsPath: host.knownHostsPath });
+    const yml = inventoryYaml([at('refused', port), at('silent', sPort), at('good', host.port)], { hostVars: { ssh_connect_timeout: 2 } });
     const t0 = Date.now();
     const r = await play(definePlaybook({ name: 'u', tasks: () => [directory({ path: '/srv/pf-u' })] }), parseInventory(yml, 'u.yml'));
     const ms = Date.now() - t0;
@@ -216,7 +218,7 @@ describeTier('testhost', reason, () => {
     const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]);
     try {
       expect(spawnSync('ssh-add', [host.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' }).status).toBe(0);
-      const yml = inventoryYaml([host]).replace(/ {6}ansible_ssh_private_key_file: .*\n/, `      ssh_agent: ${JSON.stringify(sock)}\n`);
+      const yml = inventoryYaml([host], { hostVars: { ansible_ssh_private_key_file: undefined, ssh_agent: sock } });
       const r = await play(definePlaybook({ name: 'agent', tasks: () => [directory({ path: '/srv/pf-agent' })] }), parseInventory(yml, 'agent.yml'));
       expect(r.failed).toBe(0);
       spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
@@ -247,7 +249,7 @@ describeTier('testhost', reason, () => {
     const dir = mkdtempSync(join(tmpdir(), 'pf-cli-'));
     await host.exec('mkdir -p /srv/pc');
     const inv = join(dir, 'inv.yml');
-    writeFileSync(inv, inventoryYaml([host]).replace('all:\n', `all:\n  vars:\n    canary: !secret ${canary}\n`));
+    writeFileSync(inv, inventoryYaml([host], { rawHostVars: { canary: `!secret ${canary}` } }));
     const report = join(dir, 'report.json');
     const cli = (...args: string[]) =>
       spawnSync(process.execPath, [join(ROOT, 'bin/run.mjs'), join(ROOT, 'test/testhost/provision/canary-playbook.mts'), '-i', inv, ...args], { encoding: 'utf8', cwd: ROOT });

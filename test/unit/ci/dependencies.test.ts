@@ -1,7 +1,7 @@
 /**
  * Every dependency package.json declares is used: imported by some module (as dependency-cruiser resolves the
  * imports of the whole tree, .ts/.mts/.js/.mjs/.cjs, type-only included), run as a command (its bin named in
- * package.json scripts, cdktf.json, .ci/run, the workflows or a test), named by a tool's config (jest's
+ * package.json scripts, cdktf.json, .ci/run, the workflows, or by path from a module or a test), named by a tool's config (jest's
  * transform), or the @types package of something used.
  */
 import { execFile } from 'node:child_process';
@@ -45,6 +45,13 @@ function filesUnder(dir: string, match: RegExp): string[] {
     .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
 }
 
+/** The repository's own source directories (not node_modules, the build output or synthesized stacks). */
+function sourceDirs(): string[] {
+  const skip = new Set(['node_modules', 'cdktf.out', 'coverage', 'reports']);
+  return readdirSync(REPO, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !skip.has(e.name)).map((e) => path.join(REPO, e.name));
+}
+
 describe('declared dependencies', () => {
   const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string>;
@@ -66,8 +73,10 @@ describe('declared dependencies', () => {
       Object.values(pkg.scripts).join('\n'),
       ...['cdktf.json', 'jest.config.js', '.ci/run'].filter((f) => existsSync(path.join(REPO, f))).map((f) => readFileSync(path.join(REPO, f), 'utf8')),
       ...filesUnder(path.join(REPO, '.github/workflows'), /\.ya?ml$/).map((f) => readFileSync(f, 'utf8')),
-      // A test that runs a package's command (node_modules/.bin/<bin>) uses it.
-      ...filesUnder(path.join(REPO, 'test'), /\.(ts|mts)$/).map((f) => readFileSync(f, 'utf8')).map((t) => [...t.matchAll(/node_modules\/\.bin\/([\w.-]+)/g)].map((m) => m[1]).join('\n')),
+      // A module or test that runs a package's command (node_modules/.bin/<bin>) uses it (review/checkout.ts runs
+      // tsx for a base commit older than the build launcher).
+      ...sourceDirs().flatMap((d) => filesUnder(d, /\.(ts|mts)$/)).map((f) => readFileSync(f, 'utf8'))
+        .map((t) => [...t.matchAll(/node_modules\/\.bin\/([\w.-]+)/g)].map((m) => m[1]).join('\n')),
     ];
     usage = { imported, commandTexts, bins };
   });
