@@ -1,16 +1,18 @@
 /**
  * The control center's HTTP surface on Fastify: routes generated from the registry, per-agent bearer tokens,
  * per-agent rate limits, a request size limit, CORS off unless origins are configured, the OpenAPI document, and
- * the MCP streamable-HTTP endpoint (`/mcp`, stateless: one MCP server per request, for the token's agent).
+ * the MCP streamable-HTTP endpoint (`/mcp`: a session per `initialize`, bound to the token's agent; mcp/sessions.ts).
  * No logic here: parse, authenticate, call the pipeline, render.
  */
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AuditResult } from '../../ops/audit/audit';
 import { ControlError, type ControlErrorKind } from '../errors';
-import { mcpServerFor } from '../mcp/server';
+import { mcpServerFor, toolName } from '../mcp/server';
+import { McpSessions, type McpSessionOptions } from '../mcp/sessions';
 import type { ControlPlane } from '../plane';
 import { openApiDocument, pathParams } from './openapi';
 import { PAGE_ROUTES, registerPage } from '../../web/serve';
@@ -27,14 +29,21 @@ const PUBLIC = new Set<string>(['/livez', '/openapi.json', ...PAGE_ROUTES]);
 const sendError = (reply: FastifyReply, status: number, kind: ControlErrorKind | string, message: string) =>
   reply.code(status).type('application/json').send({ error: { kind, message } });
 
-/** The tool an MCP request calls (`tools/call`), when the body is already parsed. */
-function mcpToolOf(req: FastifyRequest): string | undefined {
-  const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
-  return body?.method === 'tools/call' && typeof body.params?.name === 'string' ? body.params.name : undefined;
+
+/** The request as the MCP SDK's web-standard transport takes it (the body is passed already parsed). */
+function webRequest(req: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) v.forEach((x) => headers.append(k, x));
+    else if (v !== undefined) headers.set(k, v);
+  }
+  return new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.url}`, { method: req.method, headers });
 }
 
 export interface HttpServerOptions {
   version?: string;
+  /** MCP session idle timeout and per-agent limit (defaults in mcp/sessions.ts). */
+  mcpSessions?: McpSessionOptions;
 }
 
 export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptions = {}): Promise<FastifyInstance> {
@@ -46,15 +55,22 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
   const tokens = plane.tokens;
   if (!tokens) throw new Error('the config has no token store: set controlCenter.tokenStore');
 
-  if (settings.corsOrigins.length) await app.register(cors, { origin: settings.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'Mcp-Protocol-Version'] });
+  if (settings.corsOrigins.length) await app.register(cors, { origin: settings.corsOrigins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'Mcp-Protocol-Version'], exposedHeaders: ['Mcp-Session-Id'] });
 
   // Which capability a route runs (filled as the routes are added below), for the refusals audited before it runs.
   const capabilityOf = new Map<string, string>();
+  /** The capability an MCP request calls (`tools/call`), when the body is already parsed. */
+  const mcpCapabilityOf = (req: FastifyRequest): string | undefined => {
+    const body = req.body as { method?: unknown; params?: { name?: unknown } } | undefined;
+    if (body?.method !== 'tools/call' || typeof body.params?.name !== 'string') return undefined;
+    const tool = body.params.name;
+    return plane.registry.capabilities.find((c) => toolName(c.name) === tool)?.name ?? tool;
+  };
   const routeOf = (req: FastifyRequest) => `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
   /** A call refused before the pipeline (no or bad token, rate limit): audited like the pipeline's own refusals. */
   const auditRefusal = (req: FastifyRequest, result: AuditResult, error: string) => {
     const route = routeOf(req);
-    const capability = capabilityOf.get(route) ?? mcpToolOf(req);
+    const capability = capabilityOf.get(route) ?? mcpCapabilityOf(req);
     return plane.ctx.ops.audit.record({
       action: req.agent ? capability ?? route : 'http.authenticate', target: route, result, durationMs: 0, error,
       detail: { agent: req.agent ?? null, surface: route.endsWith(' /mcp') ? 'mcp' : 'http', ...(capability ? { capability } : {}), remote: req.ip },
@@ -138,17 +154,33 @@ export async function buildHttpServer(plane: ControlPlane, opts: HttpServerOptio
     }
   }
 
-  // MCP over streamable HTTP: the token's agent sees its own tools. Stateless (no session to hijack or leak).
+  // MCP over streamable HTTP: the token's agent sees its own tools. `initialize` opens a session (mcp/sessions.ts)
+  // that only the same agent's token can use; a request with no session id is served statelessly, as before.
+  const sessions = new McpSessions((agent) => mcpServerFor(plane, agent, opts.version), opts.mcpSessions);
+  app.addHook('onClose', async () => sessions.closeAll());
   const mcp = async (req: FastifyRequest, reply: FastifyReply) => {
-    const server = mcpServerFor(plane, req.agent!, opts.version);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    reply.hijack();
-    reply.raw.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req.raw, reply.raw, req.body);
+    const id = req.headers['mcp-session-id'];
+    let transport: WebStandardStreamableHTTPServerTransport;
+    if (typeof id === 'string') {
+      const open = sessions.get(id, req.agent!);
+      if (!open) {
+        await auditRefusal(req, 'refused', 'unknown, expired or another agent\'s MCP session');
+        return reply.code(404).send({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'MCP session not found (expired, closed, or not this agent\'s): initialize a new one' } });
+      }
+      transport = open;
+    } else if (req.method === 'POST' && isInitializeRequest(req.body)) {
+      transport = await sessions.open(req.agent!);
+    } else {
+      const server = mcpServerFor(plane, req.agent!, opts.version);
+      const once = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      reply.raw.on('close', () => {
+        void once.close();
+        void server.close();
+      });
+      await server.connect(once);
+      transport = once;
+    }
+    return reply.send(await transport.handleRequest(webRequest(req), { parsedBody: req.body }));
   };
   app.post('/mcp', mcp);
   app.get('/mcp', mcp);

@@ -28,11 +28,20 @@ export function toolFor(c: AnyCapability): Tool {
   };
 }
 
+/** An agent's tool list, built once per control plane (its config and registry do not change while it runs). */
+const toolLists = new WeakMap<ControlPlane, Map<string, Tool[]>>();
+
+export function toolsFor(plane: ControlPlane, agent: string): Tool[] {
+  let byAgent = toolLists.get(plane);
+  if (!byAgent) toolLists.set(plane, byAgent = new Map());
+  let tools = byAgent.get(agent);
+  if (!tools) byAgent.set(agent, tools = plane.registry.forAgent(plane.ctx.config, agent).map(toolFor));
+  return tools;
+}
+
 export function mcpServerFor(plane: ControlPlane, agent: string, version = '1.0.0'): Server {
   const server = new Server({ name: 'ziggie-control-plane', version }, { capabilities: { tools: {} } });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: plane.registry.forAgent(plane.ctx.config, agent).map(toolFor),
-  }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: toolsFor(plane, agent) }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
     const capability = plane.registry.capabilities.find((c) => toolName(c.name) === req.params.name)?.name ?? req.params.name;
     try {

@@ -166,7 +166,7 @@ test('per-agent rate limit: the agent\'s own budget, other agents unaffected', a
   expect(await limited.json()).toEqual({ error: { kind: 'rate-limited', message: expect.stringMatching(/^agent-viewer may make 3 requests per minute/) } });
   expect((await call('GET', '/api/cloud/instances', 'agent-ops')).status).toBe(200);
   // An MCP tool call over the budget is refused the same way, before any MCP server sees it.
-  const mcp = await call('POST', '/mcp', 'agent-viewer', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cloud:status', arguments: {} } },
+  const mcp = await call('POST', '/mcp', 'agent-viewer', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cloud_status', arguments: {} } },
     { accept: 'application/json, text/event-stream' });
   expect(mcp.status).toBe(429);
   // Every 429 is audited like any other refused call: the agent, the capability (or the MCP tool), the route.

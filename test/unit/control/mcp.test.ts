@@ -150,6 +150,57 @@ describe('streamable HTTP: the control center\'s /mcp with a bearer token', () =
     await chen.close();
   });
 
+  test('initialize opens a session bound to the agent: later calls reuse it; another agent\'s token cannot use it (404, audited)', async () => {
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { authorization: `Bearer ${t.tokens['agent-ops']}` } } });
+    const ops = new Client({ name: 'ziggie-test', version: '1.0.0' });
+    await ops.connect(transport);
+    expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    for (let i = 0; i < 3; i++) expect((await ops.callTool({ name: 'cloud_status', arguments: {} })).isError).toBeFalsy();
+    expect((await ops.listTools()).tools.map((x) => x.name).sort()).toEqual(granted(t, 'agent-ops'));
+    // The same session id with agent-chen's token: not found for that agent, and audited as refused.
+    const session = transport.sessionId!;
+    const inSession = (agent: string) => fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens[agent]}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'cloud_status', arguments: {} } }),
+    });
+    expect((await inSession('agent-chen')).status).toBe(404);
+    expect(auditRecords().filter((r) => r.detail?.surface === 'mcp').map((r) => [r.action, r.detail?.agent, r.result])).toEqual([
+      ['cloud:status', 'agent-ops', 'ok'], ['cloud:status', 'agent-ops', 'ok'], ['cloud:status', 'agent-ops', 'ok'],
+      ['cloud:status', 'agent-chen', 'refused'],
+    ]);
+    // The session still serves its own agent; a DELETE closes it.
+    expect((await ops.callTool({ name: 'cloud_status', arguments: {} })).isError).toBeFalsy();
+    await transport.terminateSession();
+    expect((await inSession('agent-ops')).status).toBe(404);
+    await ops.close();
+  });
+
+  test('sessions per agent are limited (the least recently used closes) and idle ones expire', async () => {
+    await app.close();
+    let clock = 1_000_000;
+    app = await buildHttpServer(t.plane, { mcpSessions: { maxPerAgent: 2, idleMs: 60_000, now: () => clock++ } });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const [a, b, c] = [await connect(t.tokens['agent-ops']!), await connect(t.tokens['agent-ops']!), await connect(t.tokens['agent-ops']!)];
+    const chen = await connect(t.tokens['agent-chen']!);
+    await expect(a.callTool({ name: 'cloud_status', arguments: {} })).rejects.toThrow(/404|not found/i);
+    for (const client of [b, c, chen]) expect((await client.callTool({ name: 'cloud_status', arguments: {} })).isError).toBeFalsy();
+    clock += 30_000;
+    expect((await c.callTool({ name: 'cloud_status', arguments: {} })).isError).toBeFalsy();
+    clock += 40_000; // b idle 70 s, c 40 s
+    await expect(b.callTool({ name: 'cloud_status', arguments: {} })).rejects.toThrow(/404|not found/i);
+    expect((await c.callTool({ name: 'cloud_status', arguments: {} })).isError).toBeFalsy();
+    // A client that sends no session id at all is still served, statelessly.
+    const r = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.tokens['agent-ops']}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+    });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { result: { tools: { name: string }[] } }).result.tools.map((x) => x.name).sort()).toEqual(granted(t, 'agent-ops'));
+    await Promise.all([a, b, c, chen].map((x) => x.close()));
+  });
+
   test('no token or an unknown one: the MCP endpoint answers 401', async () => {
     await expect(connect('zgt_' + 'A'.repeat(43))).rejects.toThrow(/unauthenticated.*unknown or revoked token/);
   const r = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
