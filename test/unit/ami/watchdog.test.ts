@@ -104,6 +104,9 @@ const setIdleSince = (secondsAgo: number): void => {
   writeFileSync(path.join(f.dir, 'run', 'state.json'), JSON.stringify({ idle_since: Date.now() / 1000 - secondsAgo }));
 };
 
+// each test starts python3 (with its own 20–30 s timeout): on a loaded 2-core CI machine that exceeds jest's 5 s default
+jest.setTimeout(60_000);
+
 describe('the watchdog, run as the timer runs it', () => {
   test('the pure decision logic passes its Python unittest', async () => {
     const r = await run(PYTHON, ['-m', 'unittest', 'discover', '-s', path.join(__dirname), '-p', 'test_*.py'], { timeout: 30_000 });
