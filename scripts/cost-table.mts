@@ -6,9 +6,8 @@ import { cliProgram, exitWith, runProgram } from '../shared/cli.js';
 const program = cliProgram('cost:table', 'Regenerate docs/cost.md from the synthesized stacks, the config ($ZIGGIE_CONFIG) and the price book')
   .option('--check', 'write nothing; exit 1 when docs/cost.md is stale')
   .action(async (o: { check?: boolean }) => {
-    const [{ existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync }, os, path] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
-    const [{ loadConfigOrExit }, { configPath, repoFile }] = await Promise.all([import('../config/cli.js'), import('./lib/paths.js')]);
-    const doc = repoFile('docs/cost.md');
+    const [{ mkdtempSync, rmSync }, os, path] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+    const [{ loadConfigOrExit }, { configPath }, { writeOrCheck }] = await Promise.all([import('../config/cli.js'), import('./lib/paths.js'), import('./lib/generated-file.js')]);
     const file = configPath();
     const config = loadConfigOrExit(file);
     const [{ buildCostTable }, { synthesize }] = await Promise.all([import('../cost/table.js'), import('../stacks/synth.js')]);
@@ -19,16 +18,7 @@ const program = cliProgram('cost:table', 'Regenerate docs/cost.md from the synth
       for (const r of rows) {
         console.log(`${r.scenario.name.padEnd(10)} ${String(r.scenario.gpuHoursPerDay).padStart(2)} h/day ${r.scenario.gpuPurchase.padEnd(9)} $${r.estimate.totalUsd.toFixed(2).padStart(7)}  (on-demand GPU $${r.onDemand.totalUsd.toFixed(2)}; seed plan ${r.seed.figure})`);
       }
-      if (o.check) {
-        const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-        if (current !== markdown) {
-          console.error('docs/cost.md is stale: run `npm run cost:table` and commit it');
-          process.exitCode = 1;
-        } else console.log('docs/cost.md is up to date');
-      } else {
-        writeFileSync(doc, markdown);
-        console.log(`wrote ${path.relative(process.cwd(), doc)}`);
-      }
+      if (!writeOrCheck('docs/cost.md', markdown, { check: o.check, command: 'npm run cost:table' })) process.exitCode = 1;
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

@@ -6,9 +6,8 @@ import { cliProgram, exitWith, runProgram } from '../shared/cli.js';
 const program = cliProgram('iam:table', 'Simulate every IAM identity of the synthesized stacks (config: $ZIGGIE_CONFIG) and regenerate docs/iam.md')
   .option('--check', 'write nothing; exit 1 when docs/iam.md is stale')
   .action(async (o: { check?: boolean }) => {
-    const [{ existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync }, os, path] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
-    const [{ loadConfigOrExit }, { configPath, repoFile }] = await Promise.all([import('../config/cli.js'), import('./lib/paths.js')]);
-    const doc = repoFile('docs/iam.md');
+    const [{ mkdtempSync, rmSync }, os, path] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+    const [{ loadConfigOrExit }, { configPath }, { writeOrCheck }] = await Promise.all([import('../config/cli.js'), import('./lib/paths.js'), import('./lib/generated-file.js')]);
     const file = configPath();
     const config = loadConfigOrExit(file);
     const [{ iamReport }, { synthesize }] = await Promise.all([import('../iam/report.js'), import('../stacks/synth.js')]);
@@ -24,16 +23,7 @@ const program = cliProgram('iam:table', 'Simulate every IAM identity of the synt
       console.log(`${iam.identities.length} identities, ${iam.resourcePolicies.length} resource policies, ${outcomes.length} requests simulated, `
         + `${wrong.length} not as expected, ${iam.problems.length} problems`);
       if (wrong.length > 0 || iam.problems.length > 0) process.exitCode = 1;
-      if (o.check) {
-        const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
-        if (current !== markdown) {
-          console.error('docs/iam.md is stale: run `npm run iam:table` and commit it');
-          process.exitCode = 1;
-        } else console.log('docs/iam.md is up to date');
-      } else {
-        writeFileSync(doc, markdown);
-        console.log(`wrote ${path.relative(process.cwd(), doc)}`);
-      }
+      if (!writeOrCheck('docs/iam.md', markdown, { check: o.check, command: 'npm run iam:table' })) process.exitCode = 1;
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
