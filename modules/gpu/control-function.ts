@@ -1,20 +1,14 @@
 import type { Construct } from 'constructs';
-import { AssetType, TerraformAsset } from 'cdktf';
 import type { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamUserPolicyAttachment } from '@cdktf/provider-aws/lib/iam-user-policy-attachment';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { ZiggieConfig } from '../../config/schema';
-import { bundleLambda } from '../../lambda/bundle';
-import { assumeRolePolicy, policyDocument, type PolicyStatement } from '../../shared/iam-policy';
+import { policyDocument, type PolicyStatement } from '../../shared/iam-policy';
 import { GPU_NAMES } from '../../shared/names';
-import { FlatConstruct } from '../flat-construct';
+import { BundledFunction, writeOwnLogs } from '../bundled-function';
 
 export interface GpuControlFunctionProps {
   readonly gpu: ZiggieConfig['gpu'];
@@ -35,67 +29,43 @@ export interface GpuControlFunctionProps {
 }
 
 /**
- * The gpu-control Lambda (lambda/gpu-control, bundled at synth) with its Function URL, a role that can act on
+ * The gpu-control Lambda (lambda/gpu-control, a BundledFunction) with its Function URL, a role that can act on
  * this one instance only, and the policy that lets n8n call it.
  */
-export class GpuControlFunction extends FlatConstruct {
-  readonly fn: LambdaFunction;
+export class GpuControlFunction extends BundledFunction {
   readonly url: LambdaFunctionUrl;
   readonly invokePolicy: IamPolicy;
 
   constructor(scope: Construct, id: string, props: GpuControlFunctionProps) {
-    super(scope, id);
     const { gpu } = props;
-    const logs = new CloudwatchLogGroup(this, 'function-logs', {
-      name: `/aws/lambda/${GPU_NAMES.controlFunction}`,
-      retentionInDays: 30,
-    });
-    const role = new IamRole(this, 'function-role', {
-      name: GPU_NAMES.controlFunction,
-      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com', props.accountId),
-    });
-    new IamRolePolicy(this, 'function-policy', {
-      role: role.name,
-      name: 'act-on-the-gpu-only',
-      policy: policyDocument([
+    super(scope, id, {
+      source: 'gpu-control',
+      functionName: GPU_NAMES.controlFunction,
+      description: 'Start, stop and report the ComfyUI GPU; enforce idle and max-runtime stops',
+      accountId: props.accountId,
+      ids: { fn: 'gpu-control', logs: 'function-logs', role: 'function-role', policy: 'function-policy' },
+      policyName: 'act-on-the-gpu-only',
+      statements: (logs) => [
         { Sid: 'StartStopThisInstance', Effect: 'Allow', Action: ['ec2:StartInstances', 'ec2:StopInstances'], Resource: [props.instanceArn] },
         // Describe* calls cannot be scoped to a resource in IAM.
         { Sid: 'ReadInstanceState', Effect: 'Allow', Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceStatus', 'ec2:DescribeSpotPriceHistory'], Resource: '*' },
         // GetMetricStatistics has no resource type: it reads the watchdog's ComfyUI heartbeat.
         { Sid: 'ReadComfyuiHeartbeat', Effect: 'Allow', Action: 'cloudwatch:GetMetricStatistics', Resource: '*' },
-        { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logs.arn}:*`] },
+        writeOwnLogs(logs),
         ...(props.fallback ? standInStatements(props.accountId, props.fallback) : []),
-      ]),
-    });
-    const bundle = new TerraformAsset(this, 'gpu-control-code', {
-      path: bundleLambda('gpu-control'),
-      type: AssetType.ARCHIVE,
-    });
-    this.fn = new LambdaFunction(this, 'gpu-control', {
-      functionName: GPU_NAMES.controlFunction,
-      description: 'Start, stop and report the ComfyUI GPU; enforce idle and max-runtime stops',
-      role: role.arn,
-      runtime: 'nodejs20.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: bundle.path,
-      sourceCodeHash: bundle.assetHash,
-      timeout: 30,
-      memorySize: 256,
+      ],
+      timeoutSeconds: 30,
       // A handful of concurrent callers is plenty; a runaway loop must not fan out.
       reservedConcurrentExecutions: 5,
       environment: {
-        variables: {
-          INSTANCE_ID: props.instanceId,
-          COMFYUI_PORT: String(gpu.comfyuiPort),
-          MAX_RUNTIME_HOURS: String(gpu.maxRuntimeHours),
-          SPOT_MAX_PRICE_USD: String(gpu.spot.maxPriceUsdPerHour),
-          INTERRUPTION_WEBHOOK_URL: gpu.interruptionWebhookUrl ?? '',
-          JOBS_WAITING_ALARM: props.jobs?.waitingAlarm ?? '',
-          FALLBACK_POLICY: props.fallback?.policyJson ?? '',
-        },
+        INSTANCE_ID: props.instanceId,
+        COMFYUI_PORT: String(gpu.comfyuiPort),
+        MAX_RUNTIME_HOURS: String(gpu.maxRuntimeHours),
+        SPOT_MAX_PRICE_USD: String(gpu.spot.maxPriceUsdPerHour),
+        INTERRUPTION_WEBHOOK_URL: gpu.interruptionWebhookUrl ?? '',
+        JOBS_WAITING_ALARM: props.jobs?.waitingAlarm ?? '',
+        FALLBACK_POLICY: props.fallback?.policyJson ?? '',
       },
-      dependsOn: [logs],
     });
     this.url = new LambdaFunctionUrl(this, 'gpu-control-url', {
       functionName: this.fn.functionName,

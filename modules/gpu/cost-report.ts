@@ -1,14 +1,10 @@
 import type { Construct } from 'constructs';
-import { AssetType, TerraformAsset } from 'cdktf';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
-import { bundleLambda } from '../../lambda/bundle';
 import { assumeRolePolicy, policyDocument } from '../../shared/iam-policy';
 import { GPU_NAMES } from '../../shared/names';
-import { FlatConstruct } from '../flat-construct';
+import { BundledFunction, writeOwnLogs } from '../bundled-function';
 
 export interface CostReportProps {
   readonly accountId: string;
@@ -27,54 +23,36 @@ export interface CostReportProps {
 }
 
 /**
- * The cost report: lambda/cost-report (bundled at synth) run by two EventBridge Scheduler schedules — last
+ * The cost report: lambda/cost-report (a BundledFunction) run by two EventBridge Scheduler schedules — last
  * month's report on the 1st, the weekly digest on Mondays — publishing to the notifications topic. Its role can
  * read Cost Explorer, publish to that one topic and write its own logs; nothing else.
  */
-export class CostReport extends FlatConstruct {
-  readonly fn: LambdaFunction;
+export class CostReport extends BundledFunction {
 
   constructor(scope: Construct, id: string, props: CostReportProps) {
-    super(scope, id);
-    const logs = new CloudwatchLogGroup(this, 'cost-report-logs', { name: `/aws/lambda/${GPU_NAMES.costReportFunction}`, retentionInDays: 30 });
-    const role = new IamRole(this, 'cost-report-role', {
-      name: GPU_NAMES.costReportFunction,
-      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com', props.accountId),
-    });
-    new IamRolePolicy(this, 'cost-report-policy', {
-      role: role.name,
-      name: 'read-costs-publish-report',
-      policy: policyDocument([
+    super(scope, id, {
+      source: 'cost-report',
+      ids: { fn: 'cost-report' },
+      functionName: GPU_NAMES.costReportFunction,
+      description: 'Monthly cost report (1st) and weekly digest (Monday) to the notifications topic',
+      accountId: props.accountId,
+      policyName: 'read-costs-publish-report',
+      statements: (logs) => [
         // Cost Explorer has no resource-level permissions.
         { Sid: 'ReadCosts', Effect: 'Allow', Action: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], Resource: '*' },
         { Sid: 'PublishReport', Effect: 'Allow', Action: 'sns:Publish', Resource: props.topicArn },
-        { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [`${logs.arn}:*`] },
-      ]),
-    });
-    const bundle = new TerraformAsset(this, 'cost-report-code', { path: bundleLambda('cost-report'), type: AssetType.ARCHIVE });
-    this.fn = new LambdaFunction(this, 'cost-report', {
-      functionName: GPU_NAMES.costReportFunction,
-      description: 'Monthly cost report (1st) and weekly digest (Monday) to the notifications topic',
-      role: role.arn,
-      runtime: 'nodejs20.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: bundle.path,
-      sourceCodeHash: bundle.assetHash,
-      timeout: 60,
-      memorySize: 256,
+        writeOwnLogs(logs),
+      ],
+      timeoutSeconds: 60,
       reservedConcurrentExecutions: 1,
       environment: {
-        variables: {
-          TOPIC_ARN: props.topicArn,
-          WEBHOOK_URL: props.webhookUrl ?? '',
-          GPU_INSTANCE_TYPE: props.gpuInstanceType,
-          VPS_MONTHLY_USD: String(props.vpsMonthlyUsd),
-          BUDGET_LIMIT_USD: String(props.budgetLimitUsd),
-          THRESHOLDS_USD: props.thresholdsUsd.join(','),
-        },
+        TOPIC_ARN: props.topicArn,
+        WEBHOOK_URL: props.webhookUrl ?? '',
+        GPU_INSTANCE_TYPE: props.gpuInstanceType,
+        VPS_MONTHLY_USD: String(props.vpsMonthlyUsd),
+        BUDGET_LIMIT_USD: String(props.budgetLimitUsd),
+        THRESHOLDS_USD: props.thresholdsUsd.join(','),
       },
-      dependsOn: [logs],
     });
     const schedulerRole = new IamRole(this, 'cost-report-scheduler-role', {
       name: GPU_NAMES.costReportScheduler,
