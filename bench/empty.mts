@@ -1,4 +1,5 @@
-// A playbook with no tasks: connect and disconnect (used to measure connection cost alone).
-import { definePlaybook, main } from '../provision/index.js';
+// The empty playbook's command line (bench/empty-playbook.ts): connect and disconnect.
+import { run } from './empty-playbook.js';
+import { exitWith } from '../shared/cli.js';
 
-await main(definePlaybook({ name: 'empty', tasks: () => [] }));
+await exitWith(await run(process.argv));

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeSnapshot, SNAPSHOTS, snapshotFiles, snapshotFresh } from './snapshot.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const OUT = path.join(ROOT, '.build');
@@ -26,9 +27,12 @@ const isSource = (f) => /\.m?ts$/.test(f) && !f.endsWith('.d.ts') && !/\.test\.m
 /** Data files imported by sources (`import prices from './prices.eu-north-1.json'`) are copied beside the output. */
 const isData = (rel) => rel.includes('/') && rel.endsWith('.json') && !rel.startsWith('test/fixtures/');
 
+/** This script and its helpers: a change to one rebuilds everything. */
+const BUILD_SCRIPTS = ['bin/build.mjs', 'bin/snapshot.mjs', 'bin/snapshot-launch.cjs'];
+
 /** Every source and data file, relative to ROOT, plus this script (a change here rebuilds too). */
 export function inputs() {
-  const found = ['bin/build.mjs', 'package-lock.json'];
+  const found = [...BUILD_SCRIPTS, 'package-lock.json'];
   const walk = (dir) => {
     for (const d of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
       const rel = dir ? `${dir}/${d.name}` : d.name;
@@ -96,9 +100,24 @@ async function compile(rel, transform) {
 }
 
 /**
- * The BUNDLED entry points, with splitting (shared code and lazy imports become chunks). Native addons stay
- * outside (required by absolute path); a source's __dirname/__filename keep naming the source tree.
+ * For esbuild: native addons stay outside (required by absolute path); a source's __dirname/__filename keep
+ * naming the source tree (data files beside the sources are found from any output).
  */
+const sourcePathsPlugin = {
+  name: 'ziggie',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (a) => ({ path: path.resolve(a.resolveDir, a.path), external: true }));
+    b.onLoad({ filter: /\.m?ts$/ }, (a) => {
+      if (a.path.includes('/node_modules/')) return undefined;
+      const code = readFileSync(a.path, 'utf8')
+        .replace(/\b__dirname\b/g, JSON.stringify(path.dirname(a.path)))
+        .replace(/\b__filename\b/g, JSON.stringify(a.path));
+      return { contents: code, loader: 'ts' };
+    });
+  },
+};
+
+/** The BUNDLED entry points, with splitting (shared code and lazy imports become chunks). */
 async function bundle(files) {
   const entries = BUNDLED.filter((rel) => files.includes(rel));
   if (!entries.length) return { outputs: [], inputs: [] };
@@ -123,19 +142,7 @@ async function bundle(files) {
       js: "import { createRequire as __createRequire } from 'node:module'; import { fileURLToPath as __fileURLToPath } from 'node:url'; " +
         "const require = __createRequire(import.meta.url), __filename = __fileURLToPath(import.meta.url), __dirname = __filename.replace(/\\/[^/]*$/, '');",
     },
-    plugins: [{
-      name: 'ziggie',
-      setup(b) {
-        b.onResolve({ filter: /\.node$/ }, (a) => ({ path: path.resolve(a.resolveDir, a.path), external: true }));
-        b.onLoad({ filter: /\.m?ts$/ }, (a) => {
-          if (a.path.includes('/node_modules/')) return undefined;
-          const code = readFileSync(a.path, 'utf8')
-            .replace(/\b__dirname\b/g, JSON.stringify(path.dirname(a.path)))
-            .replace(/\b__filename\b/g, JSON.stringify(a.path));
-          return { contents: code, loader: 'ts' };
-        });
-      },
-    }],
+    plugins: [sourcePathsPlugin],
   });
   // chunks first, entry points last: a process starting meanwhile finds every chunk its entry names
   const entryFiles = new Set(entries.map(bundleOf));
@@ -161,13 +168,27 @@ function bundlesStillFresh(old, files) {
   return BUNDLED.filter((rel) => files.includes(rel)).every((rel) => old.bundle.outputs.includes(bundleOf(rel)) && existsSync(bundleOf(rel)));
 }
 
+/**
+ * The startup snapshots (bin/snapshot.mjs) of the entry points that have one, each remade only when one of its
+ * own inputs changed (or the node binary, or the lockfile). Returns the entry points that have one.
+ */
+async function makeSnapshots(files, stamped, force) {
+  const entries = Object.keys(SNAPSHOTS).filter((e) => files.includes(e));
+  const mtimes = new Map(stamped);
+  const mtimeOf = (rel) => mtimes.get(rel) ?? statSync(path.join(ROOT, rel), { throwIfNoEntry: false })?.mtimeMs;
+  const lock = lockHash();
+  const stale = entries.filter((entry) => force || !snapshotFresh(ROOT, OUT, entry, mtimeOf, lock));
+  await Promise.all(stale.map((entry) => makeSnapshot({ root: ROOT, out: OUT, entry, plugins: [sourcePathsPlugin], mtimeOf, lockHash: lock })));
+  return entries;
+}
+
 /** Bundle chunks an older build made stay a day: a process started before this build may still import them. */
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Compile every input; outputs of sources that are gone are removed; the stamp is written last. */
 export async function build({ force = false } = {}) {
   const started = Date.now();
-  const files = inputs().filter((f) => f !== 'bin/build.mjs' && f !== 'package-lock.json');
+  const files = inputs().filter((f) => !BUILD_SCRIPTS.includes(f) && f !== 'package-lock.json');
   const stamped = files.map((rel) => [rel, statSync(path.join(ROOT, rel)).mtimeMs]);
   const { transform } = await import('esbuild'); // only when building: starting an entry point never loads it
   try {
@@ -179,21 +200,24 @@ export async function build({ force = false } = {}) {
   }
   const old = readStamp();
   const bundles = !force && bundlesStillFresh(old, files) ? old.bundle : await bundle(files);
-  const wanted = new Set([...files.map(outputOf), ...bundles.outputs]);
+  const snapshots = await makeSnapshots(files, stamped, force);
+  const wanted = new Set([...files.map(outputOf), ...bundles.outputs, ...snapshots.flatMap((e) => snapshotFiles(OUT, e))]);
   const bundleDir = path.join(OUT, 'bundle');
+  const snapshotDir = path.join(OUT, 'snapshot') + path.sep; // a snapshot is read whole when a process starts
   const prune = (dir) => {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
       const f = path.join(dir, d.name);
       if (d.isDirectory()) prune(f);
-      else if (/\.(m?js|json)$/.test(d.name) && f !== STAMP && !wanted.has(f)) {
+      else if ((/\.(m?js|json)$/.test(d.name) || f.startsWith(snapshotDir)) && f !== STAMP && !wanted.has(f)) {
         if (dir === bundleDir && Date.now() - statSync(f).mtimeMs < DAY_MS) continue; // a chunk (entries are in subdirectories)
+        if (d.name.includes('.tmp-') && Date.now() - statSync(f).mtimeMs < 600_000) continue; // a build running beside this one
         rmSync(f, { force: true });
       }
     }
   };
   prune(OUT);
   writeFileSync(path.join(OUT, '.gitignore'), '*\n');
-  for (const f of ['bin/build.mjs', 'package-lock.json']) stamped.push([f, statSync(path.join(ROOT, f)).mtimeMs]);
+  for (const f of [...BUILD_SCRIPTS, 'package-lock.json']) stamped.push([f, statSync(path.join(ROOT, f)).mtimeMs]);
   writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped, lockHash: lockHash(), bundle: bundles }));
   return { files: files.length, ms: Date.now() - started };
 }

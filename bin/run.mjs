@@ -20,6 +20,10 @@ if (rel.startsWith('..') || !/\.m?ts$/.test(rel) || !existsSync(path.join(ROOT, 
 
 const stamp = readStamp();
 if (!fresh(stamp) || !stamp.inputs.some(([f]) => f === rel)) {
+  if (process.env.ZIGGIE_BUILDING) {
+    process.stderr.write(`run: ${rel}: started by a build, which is not finished (a build never starts another)\n`);
+    process.exit(1);
+  }
   const { build } = await import('./build.mjs');
   try {
     const r = await build();

@@ -116,6 +116,20 @@ export async function runPlaybookCli(playbooks: Playbook<any> | Playbook<any>[],
   return runParsed(pbs, o, extras);
 }
 
+/** The engine, loaded when a run starts: parsing (and --help) needs none of it. */
+const loadEngine = () => Promise.all([import('./inventory.js'), import('./playbook.js'), import('./report.js'), import('./runner.js')]);
+
+/**
+ * Loads now what a run would load on first use (the engine, yaml, diff). A startup snapshot of a playbook script
+ * (bin/snapshot.mjs) calls it while it is made, so a run started from it finds them ready. Not ssh2: it needs
+ * node:http and WebAssembly at load, which a snapshot cannot hold; a run loads it while its TCP connection opens.
+ */
+export async function preloadEngine(): Promise<void> {
+  await loadEngine();
+  require('yaml');
+  require('diff');
+}
+
 /** Exit code for an error of parsing or running: 0 after --help, 2 bad input (one line), 1 anything else. */
 export function cliErrorCode(e: unknown): number {
   const err = e as Error & { exitCode?: number; quiet?: boolean };
@@ -132,10 +146,7 @@ export function cliErrorCode(e: unknown): number {
 export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: CliOptions, extras: RunCliExtras = {}): Promise<number> {
   const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
   try {
-    // the engine loads when a run starts: parsing (and --help) needs none of it
-    const [{ loadInventory, selectHosts }, { flattenTasks }, { exitCodeOf, writeReport }, { runPlaybook, tagSelected }] = await Promise.all([
-      import('./inventory.js'), import('./playbook.js'), import('./report.js'), import('./runner.js'),
-    ]);
+    const [{ loadInventory, selectHosts }, { flattenTasks }, { exitCodeOf, writeReport }, { runPlaybook, tagSelected }] = await loadEngine();
     const inv = extras.inventory ?? loadInventory(o.inventory);
     trace('inventory loaded');
     if (o.listHosts || o.listTasks) {

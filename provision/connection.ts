@@ -176,12 +176,21 @@ export class SshConnection implements Remote {
       }
     }
     const deadline = Date.now() + o.connectTimeoutMs;
-    const authKey = this.key ? this.parsedKeyOrThrow() : undefined;
+    // connect first: the host's sshd starts its session process while ssh2 loads and the key is parsed here
     trace(`${o.name}: tcp connect`);
-    const sock = await this.tcpConnect(o.connectTimeoutMs);
+    const connecting = this.tcpConnect(o.connectTimeoutMs);
+    let authKey: unknown;
+    let Ctor: typeof Client;
+    try {
+      authKey = this.key ? this.parsedKeyOrThrow() : undefined;
+      Ctor = loadClient();
+      trace('ssh2 loaded');
+    } catch (e) {
+      connecting.then((s) => s.destroy(), () => undefined);
+      throw e;
+    }
+    const sock = await connecting;
     trace(`${o.name}: tcp connected`);
-    const Ctor = loadClient();
-    trace('ssh2 loaded');
     const client = new Ctor();
     let verdict: HostKeyVerdict | undefined;
     const known = knownKeyTypes({ host: o.host, port: o.port, knownHostsFile: o.knownHostsFile, hostKeyFingerprint: o.hostKeyFingerprint });

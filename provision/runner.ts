@@ -110,6 +110,7 @@ export async function runPlaybook(pb: Playbook<any>, inventory: Inventory, opts:
         if (!names.has(n)) throw new ProvisionInputError(`playbook ${pb.name}: task "${t.name}" notifies "${n}", but there is no handler of that name`);
     return { host: h, view, tasks, handlers };
   });
+  trace('tasks built');
 
   out.play(pb.name, hosts.map((h) => h.name), { check, diff: diffMode });
   const connect = opts.connect ?? defaultConnect(opts.trustNewHostKey);
@@ -189,21 +190,28 @@ async function runHost(
   let factsValue: Facts | undefined;
   const changedNames = new Set<string>();
 
-  // Fact cache: one batch for every remaining task (same become); invalidated when something changed.
-  const factCache = new Map<Task, Record<string, unknown>>();
-  const factsFor = async (task: Task, rest: Task[]): Promise<Record<string, unknown>> => {
+  // Fact cache: one batch for every remaining task (same become); invalidated when something changed. Holds
+  // promises, so a batch started early (see runTask) is awaited, not gathered twice.
+  const factCache = new Map<Task, Promise<Record<string, unknown>>>();
+  const factsFor = (task: Task, rest: Task[]): Promise<Record<string, unknown>> => {
     const hit = factCache.get(task);
     if (hit) return hit;
     const b = becomeOf(task);
     const group = [task, ...rest.filter((t) => t !== task && t.when !== false && becomeOf(t) === b && !factCache.has(t) && needsOf(t).length)];
     const needs = group.flatMap(needsOf);
-    let values = new Map<string, unknown>();
-    if (needs.length) {
+    const batch = (async () => {
+      if (!needs.length) return new Map<string, unknown>();
       trace(`${h.name}: probe batch of ${group.length} tasks`);
-      values = await gather(needs, b, task.timeoutMs);
+      const values = await gather(needs, b, task.timeoutMs);
       trace(`${h.name}: probe batch done`);
+      return values;
+    })();
+    for (const t of group) {
+      const values = batch.then((v) => Object.fromEntries(Object.entries(t.facts).map(([k, n]) => [k, v.get(n.id)])));
+      factCache.set(t, values);
+      // a failed batch is not kept (the next task probes again) and is never an unhandled rejection
+      values.catch(() => factCache.get(t) === values && factCache.delete(t));
     }
-    for (const t of group) factCache.set(t, Object.fromEntries(Object.entries(t.facts).map(([k, n]) => [k, values.get(n.id)])));
     return factCache.get(task)!;
   };
 
@@ -234,6 +242,8 @@ async function runHost(
       let run = true;
       if (task.when !== undefined) {
         if (typeof task.when === 'function') {
+          // the host facts the condition reads and the task's own probe batch travel at once (two channels)
+          if (!factsValue && needsOf(task).length) factsFor(task, rest).catch(() => undefined);
           factsValue ??= await facts();
           const wc: WhenContext = { ...view, facts: factsValue, check: opts.check, changed: (n) => changedNames.has(n) };
           run = !!(await task.when(wc));

@@ -3,9 +3,9 @@
 // each, interleaved), the no-op run on 10 hosts at once next to OpenSSH's own 1-vs-10 ratio on the same hosts, and
 // the VPS playbook's no-op (what `npm run provision:vps` runs) on a Docker test host. Ends with
 //   RESULT noop_speedup=<x> first_speedup=<y> parallel10_over_single=<z> ssh_parallel10_over_single=<s> vps_noop_s=<v>
-// Wall times are of the CLI process as a user starts it: `node bin/run.mjs bench/playbook.mts` (the launcher the
-// package.json scripts use: compiled JavaScript, rebuilt when a source changed) and `ansible-playbook`
-// (pipelining + ControlPersist).
+// Wall times are of the CLI process as a user starts it: `sh bin/start.sh bench/playbook.mts` (the launcher
+// `npm run provision:vps` uses: the entry point's startup snapshot, bin/snapshot.mjs, or compiled JavaScript when
+// there is none; either is rebuilt when a source changed) and `ansible-playbook` (pipelining + ControlPersist).
 import { options } from './lib/bench-provision-args.js'; // first: --help, --version and usage errors end here
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ const { $, spinner } = await import('zx');
 const harness = () => import('../testhost/index.js');
 type TestHost = Awaited<ReturnType<Awaited<ReturnType<typeof harness>>['bootHost']>>;
 
-const LAUNCHER = path.join(REPO_ROOT, 'bin', 'run.mjs');
+const LAUNCHER = path.join(REPO_ROOT, 'bin', 'start.sh');
 const PLAYBOOK = path.join(REPO_ROOT, 'bench', 'playbook.mts');
 const ANSIBLE_DIR = path.join(REPO_ROOT, 'bench', 'ansible');
 
@@ -86,13 +86,13 @@ async function bench(o: typeof options, reps: number, noops: number): Promise<nu
     ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(dir, 'cp'),
     ANSIBLE_NOCOLOR: '1',
   };
-  const lib = (inv: string): Promise<Timed> => timed([process.execPath, LAUNCHER, PLAYBOOK, '-i', inv]);
+  const lib = (inv: string): Promise<Timed> => timed(['sh', LAUNCHER, PLAYBOOK, '-i', inv]);
   const ansible = (inv: string): Promise<Timed> => timed(['ansible-playbook', '-i', inv, path.join(ANSIBLE_DIR, 'playbook.yml')], ansibleEnv);
   const boot = (n: number): Promise<TestHost[]> =>
     during(`booting ${n} test host(s)`, () => Promise.all(Array.from({ length: n }, () => bootHost({ withDocker: false, waitForSystem: true }))));
 
   // compile outside the timings (a user's first start after `npm ci` finds it built by `prepare`)
-  const warm = await timed([process.execPath, LAUNCHER, PLAYBOOK, '--help']);
+  const warm = await timed(['sh', LAUNCHER, PLAYBOOK, '--help']);
   if (warm.code !== 0) throw new Error(`building the playbook failed:\n${warm.out}`);
 
   const t: Record<string, number[]> = { ansFirst: [], ansNoop: [], libFirst: [], libNoop: [], single: [], par10: [], ssh1: [], ssh10: [], vps: [] };
@@ -144,7 +144,7 @@ async function bench(o: typeof options, reps: number, noops: number): Promise<nu
       // the VPS playbook (eight services as busybox stand-ins, secrets from a local Secrets Manager stand-in)
       const bed = await during('booting the VPS test bed (Docker host)', () => vpsTestbed({ dir }));
       try {
-        const vps = (): Promise<Timed> => timed([process.execPath, LAUNCHER, path.join(REPO_ROOT, 'scripts/provision-vps.mts'), '-i', bed.inventory, '--yes'], bed.env);
+        const vps = (): Promise<Timed> => timed(['sh', LAUNCHER, path.join(REPO_ROOT, 'scripts/provision-vps.mts'), '-i', bed.inventory, '--yes'], bed.env);
         check('provision:vps first run', await during('provision:vps first run', vps), 'some');
         for (let i = 0; i < noops; i++) {
           const r = await vps();

@@ -178,18 +178,25 @@ export interface UfwState {
   policies: boolean;
 }
 
+/**
+ * ufw is active when its user chains are loaded: the test `ufw status` itself makes (ufw's backend_iptables.py
+ * get_status), without starting Python a second time.
+ */
+const UFW_CHAINS_LOADED = 'for d in input output forward; do iptables -n -L ufw-user-$d >/dev/null 2>&1 || exit 1; ' +
+  "if grep -qx 'IPV6=yes' /etc/default/ufw; then ip6tables -n -L ufw6-user-$d >/dev/null 2>&1 || exit 1; fi; done";
+
 export const ufwFact = defineFact<'ufw', UfwState>({
   name: 'ufw',
   command: () => [
     'command -v ufw >/dev/null 2>&1',
     'ufw show added 2>&1',
-    'ufw status 2>&1 | head -1',
+    UFW_CHAINS_LOADED,
     `grep -E '^DEFAULT_(INPUT|OUTPUT)_POLICY=' /etc/default/ufw`,
   ],
-  parse: ([has, added, status, policy]) => ({
+  parse: ([has, added, loaded, policy]) => ({
     installed: has!.code === 0,
     rules: added!.text.split('\n').filter((l) => l.startsWith('ufw ')),
-    active: /^Status: active/.test(status!.text),
+    active: has!.code === 0 && loaded!.code === 0,
     policies: policy!.text.includes('DEFAULT_INPUT_POLICY="DROP"') && policy!.text.includes('DEFAULT_OUTPUT_POLICY="ACCEPT"'),
   }),
 });

@@ -15,6 +15,7 @@ import type { ZiggieConfig } from '../../config/schema';
 import type { VpsPlaybookOptions } from '../../playbooks/hostinger-vps';
 import { cliErrorCode, parseCli, runParsed, type CliOptions, type RunCliExtras } from '../../provision/cli';
 import type { Inventory } from '../../provision/inventory';
+import { trace } from '../../provision/trace';
 
 export type SnapshotFn = (config: ZiggieConfig, log: (line: string) => void) => Promise<string>;
 
@@ -78,6 +79,7 @@ export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}
   let config: ZiggieConfig;
   try {
     config = deps.config ?? loadConfig(configPath());
+    trace('config loaded');
   } catch (e) {
     err(`${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
     return 2;
@@ -86,6 +88,7 @@ export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}
   let inventory: Inventory;
   try {
     playbook = vpsPlaybook(config, { migrateEnvFiles: Boolean(o.all.migrateEnvFiles), ...deps.playbook });
+    trace('playbook built');
     inventory = deps.cli?.inventory ?? loadInventory(o.inventory);
   } catch (e) {
     return cliErrorCode(e);

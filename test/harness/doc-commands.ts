@@ -318,10 +318,10 @@ function globMatch(pattern: string, name: string): boolean {
 }
 
 /**
- * Scripts started through the project's launcher (`node bin/run.mjs …`) are its own commander CLIs, whose `--help`
+ * Scripts started through the project's launchers (`node bin/run.mjs …`, `sh bin/start.sh …`) are its own commander CLIs, whose `--help`
  * does nothing else: their arguments are checked against that help. Others (jest, tsc, depcruise) only need to exist.
  */
-export const checkedByHelp = (command: string) => /^node bin\/run\.mjs /.test(command);
+export const checkedByHelp = (command: string) => /^(node bin\/run\.mjs|sh bin\/start\.sh) /.test(command);
 
 /** What is wrong with an `npm run …`/`npm start`/`npm test` line; [] when nothing. */
 export async function checkNpm(argv: string[], scripts: Record<string, string>, cli: NpmUsage): Promise<string[]> {

@@ -13,13 +13,22 @@ const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../..');
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
 
-/** Every package.json script that starts an entry point through bin/run.mjs, with that entry point. */
+/**
+ * Every package.json script that starts an entry point through a launcher (bin/run.mjs, or bin/start.sh, which
+ * starts a startup snapshot when there is one), with that entry point; run as the script runs it.
+ */
+const LAUNCHED = /^(node bin\/run\.mjs|sh bin\/start\.sh) (\S+)$/;
 const ENTRY_POINTS = Object.entries(pkg.scripts)
-  .map(([name, cmd]) => [name, /^node bin\/run\.mjs (\S+)$/.exec(cmd)?.[1]] as const)
+  .map(([name, cmd]) => [name, LAUNCHED.exec(cmd)?.[2]] as const)
   .filter((e): e is readonly [string, string] => Boolean(e[1]));
+const launcherOf = (entry: string): string[] => {
+  const cmd = Object.values(pkg.scripts).find((c) => LAUNCHED.exec(c)?.[2] === entry)!;
+  return cmd.startsWith('sh ') ? ['sh', 'bin/start.sh'] : [process.execPath, 'bin/run.mjs'];
+};
 
 async function cli(entry: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, ['bin/run.mjs', entry, ...args], { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: '/nonexistent/must-not-be-written' } })
+  const [cmd, launcher] = launcherOf(entry);
+  return run(cmd!, [launcher!, entry, ...args], { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: '/nonexistent/must-not-be-written' } })
     .then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
 }
 
