@@ -22,13 +22,15 @@ const program = cliProgram('bench:api', 'Control-center throughput and latency (
     await main();
   });
 
-interface Result { name: string; rps: number; p50: number; p99: number; n: number; errors: number }
+/** `cpuMs`: this process's CPU time per request (server and client both run here): steadier than req/s on a shared machine. */
+interface Result { name: string; rps: number; p50: number; p99: number; n: number; errors: number; cpuMs: number }
 
-async function measure(name: string, workers: (() => Promise<void>)[]): Promise<Result> {
+async function measure(name: string, workers: (() => Promise<void>)[], seconds = SECONDS): Promise<Result> {
   const lat: number[] = [];
   let errors = 0;
-  const end = Date.now() + SECONDS * 1000;
+  const end = Date.now() + seconds * 1000;
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   await Promise.all(workers.map(async (one) => {
     while (Date.now() < end) {
       const s = process.hrtime.bigint();
@@ -41,9 +43,10 @@ async function measure(name: string, workers: (() => Promise<void>)[]): Promise<
     }
   }));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
-  return { name, rps: lat.length / secs, p50: q(0.5), p99: q(0.99), n: lat.length, errors };
+  return { name, rps: lat.length / secs, p50: q(0.5), p99: q(0.99), n: lat.length, errors, cpuMs: (cpu.user + cpu.system) / 1000 / Math.max(1, lat.length) };
 }
 
 async function main(): Promise<void> {
@@ -100,23 +103,26 @@ async function main(): Promise<void> {
     if (r.isError) throw new Error('tool error');
   });
 
-  // warm-up, then floor, API, MCP, and the floor again (the machine is shared: report the mean floor)
-  await measure('warm-up', many(() => get('/api/cloud/instances', auth)).slice(0, 4));
+  // warm-up of every path measured (the JIT, the status cache), then floor, API, MCP, and the floor again (the
+  // machine is shared: report the mean floor)
+  for (const workers of [many(() => get('/livez')), many(() => get('/api/cloud/instances', auth)), mcpWorkers]) await measure('warm-up', workers, 1);
   const floor1 = await measure('floor GET /livez (static route)', many(() => get('/livez')));
   const api = await measure('GET /api/cloud/instances', many(() => get('/api/cloud/instances', auth)));
   const mcp = await measure('MCP tools/call cloud_status', mcpWorkers);
   const floor2 = await measure('floor GET /livez (again)', many(() => get('/livez')));
   const floorRps = (floor1.rps + floor2.rps) / 2;
   const floorP50 = (floor1.p50 + floor2.p50) / 2;
+  const floorCpu = (floor1.cpuMs + floor2.cpuMs) / 2;
 
   for (const r of [floor1, api, mcp, floor2]) {
-    console.log(`${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  (${r.n} ok, ${r.errors} errors)`);
+    console.log(`${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  cpu ${r.cpuMs.toFixed(2).padStart(5)} ms/req  (${r.n} ok, ${r.errors} errors)`);
   }
   console.log(`describeInstances calls: ${ec2.commandCalls(DescribeInstancesCommand).length} (status cache ${config.controlCenter!.statusCacheSeconds} s)`);
   console.log(`RESULT bench:api ${CONNECTIONS} connections × ${SECONDS} s on ${os.cpus().length} cores: `
     + `instances ${api.rps.toFixed(0)} req/s = ${(api.rps / floorRps).toFixed(2)}× floor, p50 ${api.p50.toFixed(1)} ms (${(api.p50 / floorP50).toFixed(1)}× floor), p99 ${api.p99.toFixed(1)} ms; `
     + `mcp cloud:status ${mcp.rps.toFixed(0)} req/s = ${(mcp.rps / floorRps).toFixed(2)}× floor, p50 ${mcp.p50.toFixed(1)} ms (${(mcp.p50 / floorP50).toFixed(1)}× floor), p99 ${mcp.p99.toFixed(1)} ms; `
-    + `floor ${floorRps.toFixed(0)} req/s, p50 ${floorP50.toFixed(1)} ms`);
+    + `floor ${floorRps.toFixed(0)} req/s, p50 ${floorP50.toFixed(1)} ms; `
+    + `cpu per request: instances ${(api.cpuMs / floorCpu).toFixed(1)}× floor, mcp ${(mcp.cpuMs / floorCpu).toFixed(1)}× floor (floor ${floorCpu.toFixed(2)} ms)`);
   await Promise.all(mcpClients.map((c) => c.close()));
   await app.close();
   stub.close();
