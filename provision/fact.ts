@@ -29,6 +29,12 @@ interface FactBase<A> {
    * facts whose snippets neither exit nor leave state behind other than positional parameters.
    */
   readonly inline?: boolean;
+  /**
+   * Start the snippets at the top of the probe, beside everything else (their output goes to a private temporary
+   * directory, on tmpfs where there is one). For slow external commands (the docker CLI, Python tools) whose
+   * output is never secret.
+   */
+  readonly concurrent?: boolean;
 }
 
 export interface ArgFact<A, T> extends FactBase<A> {

@@ -44,12 +44,21 @@ function unitsOf(needs: readonly Need<unknown>[]): Unit[] {
 export function composeBatch(needs: readonly Need<unknown>[], nonce = randomBytes(8).toString('hex')): Batch {
   const units = unitsOf(needs);
   const lines: string[] = [`N=${nonce}`, `m() { printf '\\n@@%s:%s:%s\\n' "$N" "$1" "$2"; }`];
+  const started: string[] = [];
+  const collected: string[] = [];
   units.forEach((u, i) =>
     u.snippets.forEach((s, j) => {
       const id = `${i}.${j}`;
-      lines.push(u.fact.inline ? `${s}\nm ${id} $?` : `( ${s}\n) </dev/null 2>/dev/null; m ${id} $?`);
+      if (u.fact.concurrent) {
+        started.push(`( ( ${s}\n) </dev/null >"$T/${id}" 2>/dev/null; echo $? >"$T/${id}.rc" ) &`);
+        collected.push(`cat "$T/${id}"; m ${id} "$(cat "$T/${id}.rc")"`);
+      } else lines.push(u.fact.inline ? `${s}\nm ${id} $?` : `( ${s}\n) </dev/null 2>/dev/null; m ${id} $?`);
     }),
   );
+  if (started.length) {
+    lines.splice(2, 0, `T=$(mktemp -d /dev/shm/probe.XXXXXX 2>/dev/null || mktemp -d) || exit 1`, `trap 'rm -rf "$T"' EXIT`, ...started);
+    lines.push('wait', ...collected);
+  }
   const script = lines.join('\n') + '\n';
 
   const parse = (stdout: Buffer): Map<string, unknown> => {

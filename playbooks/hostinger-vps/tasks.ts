@@ -59,8 +59,8 @@ export function serviceCompose(c: ContainerConfig, now?: () => string): Task {
 export function requireDocker(o: TaskOptions = {}): Task {
   return defineTask('assert', 'docker engine + compose v2 present', o, {
     facts: {
-      engine: commandOutput(`docker version --format '{{.Server.Version}}' 2>&1`),
-      compose: commandOutput('docker compose version --short 2>&1'),
+      engine: commandOutput(`docker version --format '{{.Server.Version}}' 2>&1`, { concurrent: true }),
+      compose: commandOutput('docker compose version --short 2>&1', { concurrent: true }),
     },
     plan({ engine, compose }, env): Plan {
       if (engine.code === 0 && compose.code === 0) return { changed: false, msg: [engine.out.trim(), compose.out.trim()].join(', ') };
@@ -187,6 +187,7 @@ const UFW_CHAINS_LOADED = 'for d in input output forward; do iptables -n -L ufw-
 
 export const ufwFact = defineFact<'ufw', UfwState>({
   name: 'ufw',
+  concurrent: true,
   command: () => [
     'command -v ufw >/dev/null 2>&1',
     'ufw show added 2>&1',

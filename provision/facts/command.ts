@@ -14,5 +14,13 @@ export const commandOutputFact = defineFact<string, { code: number; out: string 
   parse: ([s]) => ({ code: s!.code, out: s!.text }),
 });
 
+/** The same, started beside the rest of the probe: for a slow command whose output is never secret (fact.ts). */
+export const concurrentCommandOutputFact = defineFact<string, { code: number; out: string }>({
+  ...commandOutputFact,
+  name: 'output-concurrent',
+  concurrent: true,
+});
+
 export const exitStatus = (script: string): Need<number> => need(exitStatusFact, script);
-export const commandOutput = (script: string): Need<{ code: number; out: string }> => need(commandOutputFact, script);
+export const commandOutput = (script: string, o: { concurrent?: boolean } = {}): Need<{ code: number; out: string }> =>
+  need(o.concurrent ? concurrentCommandOutputFact : commandOutputFact, script);

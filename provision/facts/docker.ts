@@ -6,6 +6,7 @@ export type ComposeContainers = { usable: true; states: string[] } | { usable: f
 /** One `docker ps` for every project on the host (each docker CLI start costs tens of ms on a small VPS). */
 export const composeContainersFact = defineBatchFact<string, ComposeContainers>({
   name: 'compose-containers',
+  concurrent: true,
   command: () => `docker ps -a --filter label=com.docker.compose.project --format '{{.Label "com.docker.compose.project"}}\t{{.State}}' 2>&1`,
   parse([s], projects) {
     if (s!.code !== 0) {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Need } from '../../../provision/fact';
 import { group, homeFile, passwd } from '../../../provision/facts/account';
@@ -80,6 +80,26 @@ describe('probe batch (run by the local /bin/sh)', () => {
     expect(v.get(glob(d, '*/compose.yaml').id)).toEqual([join(d, 'a', 'compose.yaml')]);
     expect(v.get(glob(d, 'nothing-*').id)).toEqual([]);
     expect(v.get(sysctlValue('no.such.key').id)).toBeUndefined();
+  });
+
+  test('concurrent snippets start first, run beside the rest, keep their own output and status, and leave no files', async () => {
+    const d = tempDir();
+    // the concurrent snippet waits (up to 5 s) for a file a later sequential snippet creates: run one after the
+    // other, it would give up before that file exists
+    const waiter = commandOutput(`i=0; while [ ! -e ${d}/flag ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; ls ${d}/flag >/dev/null && echo saw-flag; exit 4`, { concurrent: true });
+    const plain = commandOutput('echo one; echo err >&2', { concurrent: true });
+    const needs = [waiter, exitStatus('false'), commandOutput(`touch ${d}/flag; echo sequential`), plain, waiter];
+    const b = composeBatch(needs);
+    expect(b.script.match(/saw-flag/g)).toHaveLength(1);
+    const scratch = join(d, 'scratch');
+    mkdirSync(scratch);
+    const r = await new LocalRemote().exec(b.script.replace('/dev/shm/probe.XXXXXX', `${scratch}/probe.XXXXXX`));
+    const v = b.parse(r.stdout);
+    expect(v.get(waiter.id)).toEqual({ out: 'saw-flag\n', code: 4 });
+    expect(v.get(plain.id)).toEqual({ out: 'one\n', code: 0 });
+    expect(v.get(commandOutput(`touch ${d}/flag; echo sequential`).id)).toEqual({ out: 'sequential\n', code: 0 });
+    expect(v.get(exitStatus('false').id)).toBe(1);
+    expect(readdirSync(scratch)).toEqual([]);
   });
 
   test('truncated output is detected', () => {
