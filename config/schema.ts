@@ -147,6 +147,13 @@ const controlCenter = z.strictObject({
     /** The provisioning inventory of the VPS (hostinger deploys run through it). */
     inventory: z.string().min(1).optional(),
   }).default({ healthTimeoutSeconds: 120, frontend: { prefix: 'frontend/', artifactsDir: 'artifacts' } }),
+  /** `npm run provision:vps` runs the control center on the VPS (docs/vps.md): its node runtime image and the token store's secret. */
+  vps: z.strictObject({
+    /** A pinned Node.js image: the control center is one bundled .mjs file run by it. */
+    image: z.string().regex(/^[a-z0-9][\w./-]*(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/, { error: 'an image reference such as node:20.19.5-bookworm-slim' }).default('node:20.19.5-bookworm-slim'),
+    /** The Secrets Manager name holding the token store (hashes only); one of secrets.names. */
+    tokenStoreSecret: z.string().min(1),
+  }).optional(),
 });
 
 /** ComfyUI at a pinned ref, its custom nodes and models: the config section the AMI playbook installs from. */
@@ -333,6 +340,12 @@ const crossFieldChecks: CrossFieldCheck[] = [
     if (c.storage.backupsExpireAfterDays <= c.storage.backupsGlacierAfterDays) {
       issue(['storage', 'backupsExpireAfterDays'], 'must be later than backupsGlacierAfterDays');
     }
+  },
+  function controlCenterOnTheVps(c, issue) {
+    const vps = c.controlCenter?.vps;
+    if (!vps) return;
+    if (!c.secrets.names.includes(vps.tokenStoreSecret)) issue(['controlCenter', 'vps', 'tokenStoreSecret'], `"${vps.tokenStoreSecret}" is not in secrets.names`);
+    if (c.containers.some((svc) => svc.name === 'control-center')) issue(['controlCenter', 'vps'], 'a container named control-center already exists (the control center\'s own service name on the VPS)');
   },
   function containersUseKnownSecrets(c, issue) {
     const known = new Set([...c.secrets.names, c.secrets.hostingerApiToken]);

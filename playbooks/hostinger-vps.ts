@@ -26,6 +26,9 @@ import {
   projectDir, projectName, secretsUnitFile, secretsWrapperScript, serviceUnit, serviceUnitFile, ufwRules, vpsSettingsJson, type VpsHostSettings,
 } from './hostinger-vps/render';
 import {
+  CONTROL_CENTER, CONTROL_CENTER_PATHS, appDigest, controlCenterComposeExtras, controlCenterConfigYaml, controlCenterService, controlPlaneCredentialsFile,
+} from './hostinger-vps/control-center';
+import {
   migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, serviceCompose, ufw, type PutSecret,
 } from './hostinger-vps/tasks';
 
@@ -73,7 +76,7 @@ const endpoint = z.url({ protocol: /^https?$/, error: 'an http(s):// URL' });
 
 const KNOWN_VARS = new Set([
   'vps_aws_access_key_id', 'vps_aws_secret_access_key', 'vps_backup_destination', 'vps_backup_schedule',
-  'vps_ssh_port', 'vps_aws_endpoints', 'vps_hardening',
+  'vps_ssh_port', 'vps_aws_endpoints', 'vps_hardening', 'vps_control_plane_aws_access_key_id', 'vps_control_plane_aws_secret_access_key',
 ]);
 
 /** The inventory vars this playbook reads. Unknown vps_* vars are refused (a typo must not be ignored). */
@@ -86,6 +89,8 @@ export const hostVarsSchema = z.object({
   vps_ssh_port: z.coerce.number().int().min(1).max(65535).optional(),
   vps_aws_endpoints: z.strictObject({ secretsmanager: endpoint.optional(), s3: endpoint.optional() }).optional(),
   vps_hardening: z.boolean().optional(),
+  vps_control_plane_aws_access_key_id: z.string().regex(/^[A-Z0-9]{16,128}$/, { error: 'an access key id such as AKIA…' }).optional(),
+  vps_control_plane_aws_secret_access_key: secretOrString.optional(),
 }).passthrough().superRefine((v, ctx) => {
   for (const k of Object.keys(v)) {
     if (k.startsWith('vps_') && !KNOWN_VARS.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'unknown vps_* variable' });
@@ -93,10 +98,16 @@ export const hostVarsSchema = z.object({
   if (!!v.vps_aws_access_key_id !== !!v.vps_aws_secret_access_key) {
     ctx.addIssue({ code: 'custom', path: ['vps_aws_secret_access_key'], message: 'give both vps_aws_access_key_id and vps_aws_secret_access_key, or neither' });
   }
+  if (!!v.vps_control_plane_aws_access_key_id !== !!v.vps_control_plane_aws_secret_access_key) {
+    ctx.addIssue({ code: 'custom', path: ['vps_control_plane_aws_secret_access_key'],
+      message: 'give both vps_control_plane_aws_access_key_id and vps_control_plane_aws_secret_access_key, or neither' });
+  }
 });
 
 export interface VpsHost extends VpsHostSettings {
   credentials?: { accessKeyId: string; secretAccessKey: Secret };
+  /** the ziggie-control-plane user's key (the control center's own identity) */
+  controlPlaneCredentials?: { accessKeyId: string; secretAccessKey: Secret };
   hardening: boolean;
 }
 
@@ -108,6 +119,7 @@ export function hostSettings(config: ZiggieConfig, hostName: string, vars: Recor
   }
   const v = r.data;
   const sk = v.vps_aws_secret_access_key;
+  const cpk = v.vps_control_plane_aws_secret_access_key;
   return {
     backupDestination: v.vps_backup_destination ?? `s3://${config.storage.backupsBucket}`,
     backupSchedule: v.vps_backup_schedule ?? '*-*-* 03:15:00',
@@ -117,6 +129,9 @@ export function hostSettings(config: ZiggieConfig, hostName: string, vars: Recor
     credentials: v.vps_aws_access_key_id && sk
       ? { accessKeyId: v.vps_aws_access_key_id, secretAccessKey: sk instanceof Secret ? sk : secret(sk) }
       : undefined,
+    ...(v.vps_control_plane_aws_access_key_id && cpk
+      ? { controlPlaneCredentials: { accessKeyId: v.vps_control_plane_aws_access_key_id, secretAccessKey: cpk instanceof Secret ? cpk : secret(cpk) } }
+      : {}),
   };
 }
 
@@ -125,6 +140,11 @@ export interface VpsPlaybookOptions {
   migrateEnvFiles?: boolean;
   /** How the migration writes a secret (default: the AWS SDK with the operator's credentials). */
   putSecret?: () => PutSecret;
+  /**
+   * The control center's app files (relative name → content: scripts/lib/control-center-app.ts builds them).
+   * Required when the config has controlCenter.vps.
+   */
+  controlCenterApp?: Record<string, Buffer>;
 }
 
 /** PutSecretValue from the operator's machine (AWS_PROFILE / env credentials; AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). */
@@ -159,6 +179,10 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
   const digest = mappingDigest(config);
   const services = config.containers;
   const grafana = services.find((c) => c.name === 'grafana');
+  const cc = controlCenterService(config);
+  if (cc && !opts.controlCenterApp) throw new ProvisionInputError('controlCenter.vps: the control center app is not built (scripts/lib/control-center-app.ts; npm run provision:vps builds it)');
+  const ccFiles: Record<string, Buffer> = cc ? { ...opts.controlCenterApp!, 'config.yaml': Buffer.from(controlCenterConfigYaml(config)) } : {};
+  const ccDirs = [...new Set(Object.keys(ccFiles).map((f) => path.posix.dirname(f)).filter((d) => d !== '.'))].sort();
   const toolSource = (): Buffer => {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return (require('node:fs') as typeof import('node:fs')).readFileSync(FETCHER_SRC);
@@ -196,6 +220,14 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
               mode: '0600', owner: 'root', group: 'root',
             })
             : requireCredentials(),
+          cc && (h.controlPlaneCredentials
+            ? copy({
+              name: `${CONTROL_CENTER_PATHS.credentials} (root, 0600)`,
+              dest: CONTROL_CENTER_PATHS.credentials,
+              content: secret(controlPlaneCredentialsFile(h.controlPlaneCredentials.accessKeyId, h.controlPlaneCredentials.secretAccessKey.reveal())),
+              mode: '0600', owner: 'root', group: 'root', tags: ['control-center'],
+            })
+            : requireCredentials({ tags: ['control-center'] }, CONTROL_CENTER_PATHS.credentials, 'vps_control_plane_aws_access_key_id and vps_control_plane_aws_secret_access_key')),
           copy({ name: PATHS.tool, dest: PATHS.tool, content: toolSource(), mode: '0755', owner: 'root', group: 'root' }),
           copy({ name: PATHS.settings, dest: PATHS.settings, content: vpsSettingsJson(config, h), mode: '0644', owner: 'root', group: 'root' }),
           migrateEnvFiles(config, {
@@ -215,7 +247,7 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
             cmd: `docker network create ${NETWORK}`,
             unless: `docker network inspect ${NETWORK}`,
           }),
-          pruneServices(services.map((c) => c.name)),
+          pruneServices([...services.map((c) => c.name), ...(cc ? [CONTROL_CENTER] : [])]),
           services.some((c) => c.secretsAs === 'env' && Object.keys(c.secrets).length) && block({}, [
             directory({ path: path.posix.dirname(PATHS.secretsWrapper), mode: '0755', owner: 'root', group: 'root' }),
             copy({ name: `${PATHS.secretsWrapper} (secretsAs: env)`, dest: PATHS.secretsWrapper, content: secretsWrapperScript(), mode: '0755', owner: 'root', group: 'root' }),
@@ -231,6 +263,19 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
             systemd({ unit: serviceUnit(c.name), content: serviceUnitFile(c), enabled: true, state: 'started', restartOnChange: false }),
           ])),
           services.some((c) => c.name === 'n8n') && n8nWorkflowTasks(),
+          // the agent control center: its app files, then its compose project (recreated when a file changes: the
+          // app's digest is a label), under its own unit like every service
+          cc && block({ tags: ['control-center'] }, [
+            ...['', ...ccDirs.map((d) => `/${d}`)].map((d) =>
+              directory({ path: CONTROL_CENTER_PATHS.app + d, mode: '0755', owner: 'root', group: 'root' })),
+            ...Object.entries(ccFiles).map(([rel, content]) =>
+              copy({ name: `control center ${rel}`, dest: `${CONTROL_CENTER_PATHS.app}/${rel}`, content, mode: '0644', owner: 'root', group: 'root' })),
+            compose({
+              name: `compose ${CONTROL_CENTER}`, project: projectName(CONTROL_CENTER), dir: projectDir(CONTROL_CENTER),
+              compose: composeFile(cc, controlCenterComposeExtras(appDigest(ccFiles))), pull: 'missing',
+            }),
+            systemd({ unit: serviceUnit(CONTROL_CENTER), content: serviceUnitFile(cc), enabled: true, state: 'started', restartOnChange: false }),
+          ]),
         ]),
 
         block({ tags: ['backups'] }, [

@@ -52,7 +52,9 @@ export class IamStack extends ZiggieStack {
     // Only from the VPS's own address: a copied key does not work from anywhere else.
     const fromVps = { IpAddress: { 'aws:SourceIp': `${config.vps.publicIp}/32` } };
 
-    const vpsSecrets = [...new Set(config.containers.flatMap((c) => Object.values(c.secrets)))].sort();
+    // the containers' secrets, and the control center's token store (ziggie-vps fetches it into tmpfs like theirs)
+    const vpsSecrets = [...new Set([...config.containers.flatMap((c) => Object.values(c.secrets)),
+      ...(config.controlCenter?.vps ? [config.controlCenter.vps.tokenStoreSecret] : [])])].sort();
     const vpsStatements: PolicyStatement[] = [
       ...(vpsSecrets.length > 0 ? [{
         Sid: 'ReadContainerSecrets',

@@ -78,4 +78,4 @@ export async function importBusybox(host: TestHost): Promise<number> {
 }
 export { inventoryYaml, writeKnownHosts, type InventoryEndpoint, type InventoryOptions } from './inventory';
 export { startFakeAws, type FakeAws, type FakeAwsCall } from './fake-aws';
-export { vpsTestbed, GUEST_AWS_PORT, type VpsTestbed } from './vps-testbed';
+export { vpsTestbed, importNodeRuntime, newToken, tokenStore, GUEST_AWS_PORT, NODE_TEST_IMAGE, TEST_AGENT, type VpsTestbed } from './vps-testbed';

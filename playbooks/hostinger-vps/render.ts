@@ -7,6 +7,13 @@ import { stringify } from 'yaml';
 import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
 import { BACKUP_PREFIXES } from '../../shared/storage-prefixes';
 import { timerUnit } from '../../provision/tasks/timer';
+import { CONTROL_CENTER, CONTROL_CENTER_FILE_MODE, controlCenterService } from './control-center';
+
+/** The config's containers and, when the config puts it on the VPS, the control center: every compose project the playbook owns. */
+export function vpsServices(config: ZiggieConfig): ContainerConfig[] {
+  const cc = controlCenterService(config);
+  return cc ? [...config.containers, cc] : config.containers;
+}
 
 /** Where things live on the VPS. */
 export const PATHS = {
@@ -110,14 +117,17 @@ export function secretsDigest(c: ContainerConfig): string {
 
 /** Digest of every service's mapping: the fetcher records it in tmpfs; the playbook compares. */
 export function mappingDigest(config: ZiggieConfig): string {
-  const all = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => `${c.name}:${secretsDigest(c)}`).sort();
+  const all = vpsServices(config).filter((c) => Object.keys(c.secrets).length).map((c) => `${c.name}:${secretsDigest(c)}`).sort();
   return createHash('sha256').update(all.join('\n')).digest('hex');
 }
 
 const HEADER = '# Managed by `npm run provision:vps` (playbooks/hostinger-vps.ts): local edits are overwritten.\n';
 
-/** The compose project of one service. Values from the config keep compose's own syntax (`$$` for a literal $). */
-export function composeFile(c: ContainerConfig): string {
+/**
+ * The compose project of one service. Values from the config keep compose's own syntax (`$$` for a literal $).
+ * `extras`: keys added to the service and labels added to its own (the control center's hardening and app digest).
+ */
+export function composeFile(c: ContainerConfig, extras: { service?: Record<string, unknown>; labels?: Record<string, string> } = {}): string {
   const named = [...new Set(c.volumes.map((v) => v.split(':')[0]!).filter((s) => NAMED_VOLUME.test(s)))];
   const volumes = [...c.volumes];
   if (c.name === 'grafana') volumes.push(`${PATHS.grafanaProvisioning}:/etc/grafana/provisioning:ro`);
@@ -144,9 +154,11 @@ export function composeFile(c: ContainerConfig): string {
       test: c.healthcheck.test, interval: `${c.healthcheck.intervalSeconds}s`, retries: c.healthcheck.retries,
       start_period: `${c.healthcheck.startPeriodSeconds}s`, timeout: `${c.healthcheck.intervalSeconds}s`,
     } } : {}),
+    ...extras.service,
     labels: {
       'org.ziggie.managed-by': 'provision-vps',
       ...(hasSecrets ? { 'org.ziggie.secrets-mapping': secretsDigest(c) } : {}),
+      ...extras.labels,
     },
     logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
   };
@@ -223,7 +235,8 @@ export interface VpsSettings {
   secretsDir: string;
   mappingDigest: string;
   endpoints: { secretsmanager?: string; s3?: string };
-  services: { name: string; container: string; secrets: Record<string, string> }[];
+  /** fileMode: the tmpfs files' mode (default 0444: the container's own user reads them) */
+  services: { name: string; container: string; secrets: Record<string, string>; fileMode?: string }[];
   backup: {
     destination: string;
     workDir: string;
@@ -241,7 +254,9 @@ export function vpsSettings(config: ZiggieConfig, host: VpsHostSettings): VpsSet
     secretsDir: PATHS.secretsDir,
     mappingDigest: mappingDigest(config),
     endpoints: host.endpoints,
-    services: config.containers.map((c) => ({ name: c.name, container: containerName(c.name), secrets: c.secrets })),
+    services: vpsServices(config).map((c) => ({
+      name: c.name, container: containerName(c.name), secrets: c.secrets, ...(c.name === CONTROL_CENTER ? { fileMode: CONTROL_CENTER_FILE_MODE } : {}),
+    })),
     backup: {
       destination: host.backupDestination,
       workDir: '/var/tmp',

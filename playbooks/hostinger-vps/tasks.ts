@@ -16,7 +16,7 @@ import { registerSecret } from '../../provision/secret';
 import { compose } from '../../provision/tasks/compose';
 import { writeFileAtomic } from '../../provision/files';
 import { DEPLOY_STATE_DIR, deployStatePath, parseDeployState, provisionedImage, renderDeployState } from './deploy-state';
-import { PATHS, SECRETS_UNIT, composeFile, projectDir, projectName, secretsDir, serviceUnit } from './render';
+import { PATHS, SECRETS_UNIT, composeFile, projectDir, projectName, secretsDir, serviceUnit, vpsServices } from './render';
 
 /**
  * One service's compose project, with the image an agent deployed kept (deploy-state.ts has the rule): the
@@ -71,14 +71,13 @@ export function requireDocker(o: TaskOptions = {}): Task {
 }
 
 /** The credentials file must exist when the inventory does not provide the keys. */
-export function requireCredentials(o: TaskOptions = {}): Task {
-  const path = PATHS.credentials;
+export function requireCredentials(o: TaskOptions = {}, path: string = PATHS.credentials, vars = 'vps_aws_access_key_id and vps_aws_secret_access_key'): Task {
   return defineTask('assert', `${path} present (root, 0600)`, o, {
     facts: { st: fileStat(path) },
     plan({ st }, env): Plan {
       if (st.type === 'file' && st.owner === 'root' && st.mode === '0600') return { changed: false };
       const why = st.type === 'absent' ? 'is missing' : `is ${st.type} ${st.mode} ${st.owner}`;
-      const fix = 'set vps_aws_access_key_id and vps_aws_secret_access_key (!secret_env) in the inventory, or create it as root with mode 0600';
+      const fix = `set ${vars} (!secret_env) in the inventory, or create it as root with mode 0600`;
       if (env.check) return { changed: false, msg: `${path} ${why}: ${fix}` };
       throw new Error(`${path} ${why}: ${fix}`);
     },
@@ -90,7 +89,7 @@ export function requireCredentials(o: TaskOptions = {}): Task {
  * fetched everything. `force()` re-fetches anyway (after a .env migration put new values in).
  */
 export function secretsFetched(config: ZiggieConfig, digest: string, force: () => boolean, o: TaskOptions = {}): Task {
-  const services = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
+  const services = vpsServices(config).filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
   const mark = `${PATHS.secretsDir}/.mapping`;
   const facts: Needs = { mark: fileContent(mark), ...Object.fromEntries(services.map((s) => [`dir:${s}`, fileStat(secretsDir(s))])) };
   return defineTask('secrets', o.name ?? 'container secrets fetched into tmpfs', o, {

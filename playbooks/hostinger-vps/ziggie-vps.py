@@ -179,17 +179,19 @@ def write_private(path, data, mode=0o600):
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def write_service_secrets(secrets_dir, service, values):
+def write_service_secrets(secrets_dir, service, values, mode=0o444):
     """<secretsDir>/<service>/<ENV_NAME>, one file per variable holding exactly the value (tmpfs). The directories
     are root-only (0700); the files are 0444 because compose bind-mounts each at /run/secrets/<ENV_NAME> in the
-    container, where the service's own user (not always root) must read it. Files no longer mapped are removed."""
+    container, where the service's own user (not always root) must read it. A service that runs as root may ask
+    for less ("fileMode": "0400": the control center's token store must not be readable by others).
+    Files no longer mapped are removed."""
     d = os.path.join(secrets_dir, service)
     os.makedirs(d, mode=0o700, exist_ok=True)
     os.chmod(d, 0o700)
     for env, value in sorted(values.items()):
         if not ENV_NAME.match(env):
             raise Fail("%s: %r is not an environment variable name" % (service, env))
-        write_private(os.path.join(d, env), value.encode("utf-8"), 0o444)
+        write_private(os.path.join(d, env), value.encode("utf-8"), mode)
     for f in os.listdir(d):
         if f not in values:
             os.unlink(os.path.join(d, f))
@@ -236,7 +238,7 @@ def fetch_secrets(args):
                 values[env] = cache[name]
         if len(values) != len(svc["secrets"]):
             continue  # keep the previous files: a half-filled set would start the service without a secret
-        write_service_secrets(secrets_dir, svc["name"], values)
+        write_service_secrets(secrets_dir, svc["name"], values, int(svc.get("fileMode", "0444"), 8))
         log("%s: %d secret(s) -> %s/%s/" % (svc["name"], len(values), secrets_dir, svc["name"]))
     if not args.service:
         wanted = {s["name"] for s in services}

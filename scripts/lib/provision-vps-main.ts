@@ -29,6 +29,7 @@ export async function preload(): Promise<void> {
   const [, { EXAMPLE_CONFIG, loadConfig }, { vpsPlaybook }, { flattenTasks }] = await Promise.all([
     preloadEngine(), import('../../config/load.js'), import('../../playbooks/hostinger-vps.js'), import('../../provision/playbook.js'),
   ]);
-  const playbook = vpsPlaybook(loadConfig(EXAMPLE_CONFIG));
+  // the control center's files are read at run time (scripts/lib/control-center-app.ts): none are needed here
+  const playbook = vpsPlaybook(loadConfig(EXAMPLE_CONFIG), { controlCenterApp: {} });
   flattenTasks(playbook.tasks({ name: 'snapshot', groups: [], vars: {} } as never));
 }

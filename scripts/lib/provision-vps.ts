@@ -87,7 +87,10 @@ export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}
   let playbook;
   let inventory: Inventory;
   try {
-    playbook = vpsPlaybook(config, { migrateEnvFiles: Boolean(o.all.migrateEnvFiles), ...deps.playbook });
+    // the control center's bundle (built when a source changed since the last run; a few ms otherwise)
+    const controlCenterApp = config.controlCenter?.vps && !deps.playbook?.controlCenterApp
+      ? await (await import('./control-center-app.js')).controlCenterApp() : undefined;
+    playbook = vpsPlaybook(config, { migrateEnvFiles: Boolean(o.all.migrateEnvFiles), controlCenterApp, ...deps.playbook });
     trace('playbook built');
     inventory = deps.cli?.inventory ?? loadInventory(o.inventory);
   } catch (e) {

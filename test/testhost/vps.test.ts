@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describeTier } from '../support/tier';
-import { stopOwnHosts, testhostTierReason, vpsTestbed, type FakeAws, type TestHost, type VpsTestbed } from '../harness/testhost';
+import { newToken, stopOwnHosts, testhostTierReason, vpsTestbed, type FakeAws, type TestHost, type VpsTestbed } from '../harness/testhost';
 import { rollService } from '../../ops/deploy/hostinger';
 import { parseInventory } from '../../provision';
 
@@ -40,6 +40,9 @@ describeTier('testhost', reason, () => {
   let dir: string;
   let VPS_SECRET_KEY: string;
   let OPERATOR_SECRET_KEY: string;
+  let CONTROL_PLANE_SECRET_KEY: string;
+  /** the agent token the VPS's token store holds now (rotated by a test below) */
+  let agentToken: string;
   const outputs: string[] = [];
   const timings: Record<string, number> = {};
 
@@ -96,11 +99,24 @@ describeTier('testhost', reason, () => {
     return sha((await commandEnv(container)).get(name) ?? '<unset>');
   };
 
+  /** GET /api/me on the VPS's loopback with a token (sent on curl's stdin, never in argv): status and body. */
+  const me = async (token: string): Promise<{ code: number; body: any }> => {
+    for (let i = 0; ; i++) {
+      const r = await host.exec(`curl -sS -H @- -w '\\n%{http_code}' http://127.0.0.1:7420/api/me`, { input: Buffer.from(`Authorization: Bearer ${token}\n`), timeoutMs: 30_000 });
+      const lines = r.stdout.toString().trim().split('\n');
+      const code = Number(lines.pop());
+      // a container just (re)started may not listen yet
+      if (i && (code || i >= 60)) process.stderr.write(`vps: the control center answered after ${i} retries\n`);
+      if (code || i >= 60) return { code, body: code ? JSON.parse(lines.join('\n') || 'null') : r.stderr.toString() };
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  };
+
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vps-test-'));
     bed = await vpsTestbed({ dir });
     ({ host, aws } = bed);
-    ({ vpsSecretKey: VPS_SECRET_KEY, operatorSecretKey: OPERATOR_SECRET_KEY } = bed.secretValues);
+    ({ vpsSecretKey: VPS_SECRET_KEY, operatorSecretKey: OPERATOR_SECRET_KEY, controlPlaneSecretKey: CONTROL_PLANE_SECRET_KEY, agentToken } = bed.secretValues);
     aws.secrets.set('ziggie/prod/n8n-encryption-key', CANARY_VALUE);
     process.stderr.write(`vps: booted ${host.name} in ${host.bootMs} ms\n`);
     // a legacy deployment's .env (migrated later, with --migrate-env-files)
@@ -131,7 +147,7 @@ describeTier('testhost', reason, () => {
     expect(r.code).toBe(0);
     expect(r.recap.failed).toBe(0);
     expect(r.out).toMatch(/WARNING: \/opt\/ziggie\/ziggie-api\/\.env still on disk/);
-    const services = ['postgres', 'redis', 'n8n', 'flowise', 'grafana', 'sim-studio', 'mcp-gateway', 'ziggie-api'];
+    const services = ['postgres', 'redis', 'n8n', 'flowise', 'grafana', 'sim-studio', 'mcp-gateway', 'ziggie-api', 'control-center'];
     const ids = await containerIds();
     expect(Object.keys(ids).sort()).toEqual(services.map((s) => `ziggie-${s}`).sort());
     for (const s of services) {
@@ -164,6 +180,38 @@ describeTier('testhost', reason, () => {
     expect(await sh('systemctl is-enabled ziggie-backup.timer; systemctl is-active ziggie-backup.timer')).toBe('enabled\nactive\n');
   });
 
+  test('the control center runs on the VPS: its own compose project and unit, published on 127.0.0.1:7420 only, tokens from Secrets Manager in tmpfs', async () => {
+    expect(await sh('systemctl is-active ziggie-control-center.service; systemctl is-enabled ziggie-control-center.service')).toBe('active\nenabled\n');
+    expect(await sh('curl -fsS http://127.0.0.1:7420/livez')).toBe('{"ok":true}');
+    // the real control center answers with the agent of a token whose hash came from Secrets Manager
+    expect(await me(agentToken)).toEqual({ code: 200, body: { agent: 'agent-viewer', capabilities: ['cloud:status', 'cloud:costs', 'cloud:cost-daily', 'cloud:gpu-hours', 'health'] } });
+    expect(aws.calls.filter((c) => c.action === 'GetSecretValue' && c.target === 'ziggie/prod/control-center-tokens').map((c) => c.accessKeyId))
+      .toEqual(expect.arrayContaining(['AKIATESTVPS000000001']));
+    // published on loopback only (the port is not on any other address of the host)
+    const listening = (await sh("ss -ltnH '( sport = :7420 )' | awk '{print $4}' | sort -u")).trim().split('\n');
+    expect(listening).toEqual(['127.0.0.1:7420']);
+    // the token store: tmpfs, root-only 0400 (the server refuses a store others can read); only hashes in it
+    expect(await sh('stat -f -c %T /run/ziggie/secrets/control-center; stat -c "%a %U" /run/ziggie/secrets/control-center/TOKEN_STORE /etc/ziggie/control-plane-credentials'))
+      .toBe('tmpfs\n400 root\n600 root\n');
+    expect(await sh('cat /run/ziggie/secrets/control-center/TOKEN_STORE')).not.toContain(bed.secretValues.agentToken);
+    // no capability, no privilege gain, a read-only root; the AWS key is a mounted file, not environment
+    expect(await sh("docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}' ziggie-control-center"))
+      .toBe('true [ALL] [no-new-privileges:true]\n');
+    expect(await sh("docker inspect -f '{{json .Config.Env}}' ziggie-control-center")).not.toMatch(/AKIA|aws_secret|zgt_/);
+    expect(await sh("docker inspect -f '{{.State.Health.Status}}' ziggie-control-center")).toMatch(/^(healthy|starting)\n$/);
+  });
+
+  test('a rotated token store in Secrets Manager reaches the control center with --tags refresh-secrets: the old token stops working', async () => {
+    const rotated = newToken();
+    aws.secrets.set('ziggie/prod/control-center-tokens', bed.tokenStore({ 'agent-viewer': rotated }));
+    const r = await provision('--tags', 'refresh-secrets');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/new values for control-center/);
+    expect((await me(rotated)).body).toMatchObject({ agent: 'agent-viewer' });
+    expect((await me(agentToken)).code).toBe(401);
+    agentToken = rotated;
+  });
+
   test('the docs/n8n workflows were imported into n8n once (n8n import:workflow, the stand-in logs it)', async () => {
     expect(await sh('docker exec ziggie-n8n cat /home/node/.n8n/imports.log'))
       .toBe('import:workflow --separate --input=/tmp/ziggie-workflows backup-status.json bedrock-chat.json gpu-comfyui-generate.json\n');
@@ -181,17 +229,17 @@ describeTier('testhost', reason, () => {
     expect((await sh('docker exec ziggie-n8n cat /home/node/.n8n/imports.log')).split('\n').filter(Boolean)).toHaveLength(1);
   });
 
-  test('changing one service\'s env recreates only that container', async () => {
+  test('changing one service\'s env recreates only that container (and the control center, which reads the config)', async () => {
     const ids = await containerIds();
     const c = config();
     c.containers.find((x: { name: string }) => x.name === 'n8n').env.GENERIC_TIMEZONE = 'Europe/Oslo';
     writeConfig(c);
     const r = await provision();
     expect(r.code).toBe(0);
-    expect(r.recap.changed).toBe(1);
+    expect(r.recap.changed).toBe(3); // n8n's compose file; the control center's config.yaml and its compose file (the app digest)
     const now = await containerIds();
     for (const [name, id] of Object.entries(ids)) {
-      if (name === 'ziggie-n8n') expect(now[name]).not.toBe(id);
+      if (name === 'ziggie-n8n' || name === 'ziggie-control-center') expect(now[name]).not.toBe(id);
       else expect(now[name]).toBe(id);
     }
     expect(await sh('docker exec ziggie-n8n sh -c \'echo "$GENERIC_TIMEZONE"\'')).toBe('Europe/Oslo\n');
@@ -216,7 +264,7 @@ describeTier('testhost', reason, () => {
     expect(applied.code).toBe(0);
     const now = await containerIds();
     for (const [name, id] of Object.entries(ids)) {
-      if (name === 'ziggie-flowise' || name === 'ziggie-redis') expect(now[name]).not.toBe(id);
+      if (['ziggie-flowise', 'ziggie-redis', 'ziggie-control-center'].includes(name)) expect(now[name]).not.toBe(id);
       else expect(now[name]).toBe(id);
     }
     expect(await envSha('ziggie-redis', 'REDIS_EXTRA')).toBe(sha(aws.secrets.get('ziggie/prod/jwt-secret')!));
@@ -263,7 +311,7 @@ describeTier('testhost', reason, () => {
     expect(r.out).toMatch(/remove sim-studio \(volumes kept\)/);
     const now = await containerIds();
     expect(now['ziggie-sim-studio']).toBeUndefined();
-    for (const [name, id] of Object.entries(ids)) if (name !== 'ziggie-sim-studio') expect(now[name]).toBe(id);
+    for (const [name, id] of Object.entries(ids)) if (name !== 'ziggie-sim-studio' && name !== 'ziggie-control-center') expect(now[name]).toBe(id);
     expect(await sh('ls /opt/ziggie; ls /run/ziggie/secrets')).not.toContain('sim-studio');
     expect(await sh('systemctl list-unit-files "ziggie-*" --no-legend | grep -c sim-studio || true')).toBe('0\n');
     expect(await sh('systemctl --failed --no-legend')).toBe('');
@@ -273,7 +321,7 @@ describeTier('testhost', reason, () => {
   test('an agent\'s deploy survives a re-run (changed=0) until the config names a newer image, which then wins', async () => {
     await sh('docker tag local/busybox:latest local/busybox:v2 && docker tag local/busybox:latest local/busybox:v3');
     const ids = await containerIds();
-    const target = { inventory: parseInventory(readFileSync(bed.inventory, 'utf8').replace(/!secret_env \S+/, 'unused'), bed.inventory) };
+    const target = { inventory: parseInventory(readFileSync(bed.inventory, 'utf8').replace(/!secret_env \S+/g, 'unused'), bed.inventory) };
     const rollout = { service: 'grafana', mode: 'deploy' as const, tag: 'v2', dryRun: false, healthTimeoutMs: 60_000, stableMs: 2000, pollMs: 250 };
     expect(await rollService(target, rollout)).toMatchObject({ changed: true, from: 'local/busybox:latest', to: 'local/busybox:v2' });
     const deployed = (await containerIds())['ziggie-grafana'];
@@ -290,7 +338,7 @@ describeTier('testhost', reason, () => {
     writeConfig(c);
     const r3 = await provision();
     expect(r3.code).toBe(0);
-    expect(r3.recap.changed).toBe(1);
+    expect(r3.recap.changed).toBe(3); // grafana's compose file; the control center's config and compose file
     expect(await image()).toBe('local/busybox:v3');
     expect(JSON.parse(await sh('cat /var/lib/ziggie/deploy/grafana.json'))).toMatchObject({ config: 'local/busybox:v3', current: 'local/busybox:v3', previous: 'local/busybox:v2' });
     expect((await provision()).recap.changed).toBe(0);
@@ -304,7 +352,10 @@ describeTier('testhost', reason, () => {
     // ordering: the fetcher finished before the first compose unit started
     const t = async (unit: string, prop: string): Promise<number> => Number((await sh(`systemctl show -p ${prop} --value ${unit}`)).trim());
     expect(await t('ziggie-secrets.service', 'ExecMainExitTimestampMonotonic')).toBeLessThanOrEqual(await t('ziggie-n8n.service', 'ExecMainStartTimestampMonotonic'));
-    expect((await sh(`docker ps -q --filter label=org.ziggie.managed-by=provision-vps | wc -l`)).trim()).toBe('7');
+    expect((await sh(`docker ps -q --filter label=org.ziggie.managed-by=provision-vps | wc -l`)).trim()).toBe('8');
+    // the control center came back too, with its token store from Secrets Manager in tmpfs again
+    expect(await sh('systemctl is-active ziggie-control-center.service')).toBe('active\n');
+    expect(await me(agentToken)).toMatchObject({ code: 200, body: { agent: 'agent-viewer' } });
     expect(await envSha('ziggie-n8n', 'N8N_ENCRYPTION_KEY')).toBe(sha(CANARY_VALUE));
     expect((await provision()).recap.changed).toBe(0);
   });
@@ -348,7 +399,7 @@ describeTier('testhost', reason, () => {
     expect(await sh('docker exec ziggie-flowise cat /root/.flowise/chatflow.json')).toBe(`flowise-${token}\n`);
     expect(await sh('docker exec ziggie-grafana cat /var/lib/grafana/grafana.db')).toBe(`grafana-${token}\n`);
     const running = await sh(`docker ps --filter label=org.ziggie.managed-by=provision-vps --format '{{.Names}}' | wc -l`);
-    expect(running.trim()).toBe('7');
+    expect(running.trim()).toBe('8');
   });
 
   test('a hostile archive behind a valid manifest restores nothing, inside or outside its volume; a planted later key is ignored', async () => {
@@ -381,7 +432,7 @@ describeTier('testhost', reason, () => {
 
   test('no secret value in any output, nor anywhere on disk: not in Docker\'s or containerd\'s state, /etc, /var/log or the journal', async () => {
     const all = outputs.join('\n');
-    for (const v of [CANARY, VPS_SECRET_KEY, OPERATOR_SECRET_KEY, LEGACY.jwt, LEGACY.eleven, LEGACY.meshy]) expect(all).not.toContain(v);
+    for (const v of [CANARY, VPS_SECRET_KEY, OPERATOR_SECRET_KEY, CONTROL_PLANE_SECRET_KEY, bed.secretValues.agentToken, agentToken, LEGACY.jwt, LEGACY.eleven, LEGACY.meshy]) expect(all).not.toContain(v);
     expect(all).toContain('***'); // the --diff of the credentials file was redacted, not skipped
     // the grep below would find a value if it were there: it finds each one in tmpfs, and the services read them
     const grepIn = async (needle: string, dirs: string): Promise<string[]> => (await sh(
@@ -404,8 +455,13 @@ describeTier('testhost', reason, () => {
       process.stderr.write(`vps: "${v.slice(0, 8)}…" on disk (outside /run): ${hits.join(', ') || 'nowhere'}\n`);
       expect(hits).toEqual([]);
     }
-    // the VPS's own key is in exactly one file: root's, 0600
+    // the VPS's own key is in exactly one file: root's, 0600; so is the control plane's; an agent token is nowhere
     expect(await grep(VPS_SECRET_KEY)).toEqual(['/etc/ziggie/aws-credentials']);
+    expect(await grep(CONTROL_PLANE_SECRET_KEY)).toEqual(['/etc/ziggie/control-plane-credentials']);
+    for (const t of [bed.secretValues.agentToken, agentToken]) {
+      expect(await grep(t)).toEqual([]);
+      expect(await grepIn(t, '/run')).toEqual([]);
+    }
     // ... and in no unit or compose file
     expect(await sh('grep -rlsF -e AKIATESTVPS /etc/systemd /opt/ziggie || true')).toBe('');
   });

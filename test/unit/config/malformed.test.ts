@@ -29,7 +29,7 @@ test('the example config is valid', () => {
   expect(config.network.vpcCidr).toBe('10.0.0.0/16');
   expect(config.gpu).toMatchObject({ instanceType: 'g4dn.xlarge', idleMinutes: 10 });
   expect(config.budgets.thresholdsUsd).toEqual([50, 100, 150]);
-  expect(config.secrets.names).toHaveLength(7);
+  expect(config.secrets.names).toHaveLength(8);
   expect(config.tags.Project).toBe('Ziggie');
 });
 
@@ -54,7 +54,7 @@ const cases: Array<[string, string, RegExp]> = [
   ['missing idle window', remove(['gpu', 'idleMinutes']), /^config error: gpu\.idleMinutes: required/],
   ['typo in a key', variant((d) => { d.deleteIn(['gpu', 'idleMinutes']); d.setIn(['gpu', 'idleMinute'], 10); }), /^config error: gpu\.idleMinute: unknown key \(line \d+\) \(did you mean idleMinutes\?\)$/],
   ['unknown top-level key', set(['gpus'], { instanceType: 'g5.xlarge' }), /^config error: gpus: unknown key/],
-  ['secret outside the prefix', set(['secrets', 'names', 7], 'other/prod/new-api-key'), /^config error: secrets\.names\[7\]: must sit under the common prefix ziggie\/prod\//],
+  ['secret outside the prefix', set(['secrets', 'names', 8], 'other/prod/new-api-key'), /^config error: secrets\.names\[8\]: must sit under the common prefix ziggie\/prod\//],
   ['hostinger token outside the project', set(['secrets', 'hostingerApiToken'], 'hostinger-token'), /^config error: secrets\.hostingerApiToken: must sit under ziggie\//],
   ['container secret not declared', set(['containers', 2, 'secrets', 'N8N_ENCRYPTION_KEY'], 'ziggie/prod/nope'), /^config error: containers\[2\]\.secrets\.N8N_ENCRYPTION_KEY: "ziggie\/prod\/nope" is not in secrets\.names/],
   ['secret also set as plain env', set(['containers', 0, 'env', 'POSTGRES_PASSWORD'], 'hunter2'), /^config error: containers\[0\]\.secrets\.POSTGRES_PASSWORD: also set in env/],

@@ -40,10 +40,10 @@ describe('iam stack', () => {
     expect(s.stack.json.output ?? {}).not.toHaveProperty('secret');
   });
 
-  test('VPS: every statement only from the VPS address; reads its containers\' secrets; writes backup prefixes', () => {
+  test('VPS: every statement only from the VPS address; reads its containers\' secrets and the control center\'s token store; writes backup prefixes', () => {
     const vps = policy('ziggie-vps');
     for (const st of vps) expect(st.Condition.IpAddress).toEqual({ 'aws:SourceIp': '203.0.113.10/32' });
-    const used = [...new Set(config.containers.flatMap((c) => Object.values(c.secrets)))].sort();
+    const used = [...new Set([...config.containers.flatMap((c) => Object.values(c.secrets)), 'ziggie/prod/control-center-tokens'])].sort();
     expect(vps.find((st) => st.Sid === 'ReadContainerSecrets')!.Resource)
       .toEqual(used.map((n) => `arn:aws:secretsmanager:eu-north-1:111122223333:secret:${n}-??????`));
     const write = vps.find((st) => st.Sid === 'WriteBackups')!;

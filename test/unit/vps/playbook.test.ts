@@ -10,6 +10,8 @@ import { provisionVps } from '../../../scripts/lib/provision-vps';
 
 const config = loadConfig(EXAMPLE_CONFIG);
 const ROOT = path.resolve(__dirname, '../../..');
+/** A stand-in for the bundled control center (scripts/lib/control-center-app.ts builds the real one). */
+const APP = { 'package.json': Buffer.from('{}'), 'control-center/control-center.mjs': Buffer.from('// bundle') };
 
 describe('inventory vars', () => {
   test('defaults: backups to the config bucket at 03:15, ssh 22, hardening on, credentials left alone', () => {
@@ -36,7 +38,7 @@ describe('inventory vars', () => {
 
 describe('the playbook', () => {
   test('every service gets a compose project and a unit, tagged for --tags', () => {
-    const pb = vpsPlaybook(config);
+    const pb = vpsPlaybook(config, { controlCenterApp: APP });
     const tasks = flattenTasks(pb.tasks({ name: 'h', groups: ['all'], vars: {} } as never));
     const names = tasks.map((t) => t.name);
     for (const c of config.containers) {
@@ -53,19 +55,19 @@ describe('the playbook', () => {
   });
 
   test('the n8n workflows in docs/n8n are copied and imported once per content (a stamp per digest), tagged n8n-workflows', () => {
-    const tasks = flattenTasks(vpsPlaybook(config).tasks({ name: 'h', groups: ['all'], vars: {} } as never));
+    const tasks = flattenTasks(vpsPlaybook(config, { controlCenterApp: APP }).tasks({ name: 'h', groups: ['all'], vars: {} } as never));
     const wf = tasks.filter((t) => t.tags.includes('n8n-workflows')).map((t) => t.name);
     expect(wf).toEqual(expect.arrayContaining([
       'n8n workflow backup-status.json', 'n8n workflow bedrock-chat.json', 'n8n workflow gpu-comfyui-generate.json', 'n8n import:workflow (docs/n8n)',
     ]));
-    const again = flattenTasks(vpsPlaybook(config).tasks({ name: 'h', groups: ['all'], vars: {} } as never));
+    const again = flattenTasks(vpsPlaybook(config, { controlCenterApp: APP }).tasks({ name: 'h', groups: ['all'], vars: {} } as never));
     expect(again.map((t) => t.name)).toEqual(tasks.map((t) => t.name));
     const noN8n = { ...config, containers: config.containers.filter((c) => c.name !== 'n8n') };
-    expect(flattenTasks(vpsPlaybook(noN8n).tasks({ name: 'h', groups: ['all'], vars: {} } as never)).some((t) => t.tags.includes('n8n-workflows'))).toBe(false);
+    expect(flattenTasks(vpsPlaybook(noN8n, { controlCenterApp: APP }).tasks({ name: 'h', groups: ['all'], vars: {} } as never)).some((t) => t.tags.includes('n8n-workflows'))).toBe(false);
   });
 
   test('vps_hardening: false drops ufw and fail2ban (packages too)', () => {
-    const tasks = flattenTasks(vpsPlaybook(config).tasks({ name: 'h', groups: ['all'], vars: { vps_hardening: false } } as never));
+    const tasks = flattenTasks(vpsPlaybook(config, { controlCenterApp: APP }).tasks({ name: 'h', groups: ['all'], vars: { vps_hardening: false } } as never));
     expect(tasks.some((t) => t.tags.includes('hardening'))).toBe(false);
     expect(tasks.find((t) => t.module === 'apt' && t.name.startsWith('packages'))!.name).not.toMatch(/ufw/);
   });
@@ -116,7 +118,7 @@ describe('provision:vps CLI', () => {
   test('--snapshot-first asks for the snapshot before connecting anywhere', async () => {
     const order: string[] = [];
     const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--snapshot-first', '--yes'], {
-      config, stderr: err,
+      config, playbook: { controlCenterApp: APP }, stderr: err,
       snapshot: async () => (order.push('snapshot'), 'snapshot of VPS 100001 taken'),
       cli: { runOptions: { connect: async (h) => (order.push('connect'), unreachable.connect(h)) }, output: silent() },
     });
@@ -128,7 +130,7 @@ describe('provision:vps CLI', () => {
   test('no snapshot, no change: a failed snapshot stops before any host is touched', async () => {
     let connected = false;
     const code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--snapshot-first', '--yes'], {
-      config, stderr: err,
+      config, playbook: { controlCenterApp: APP }, stderr: err,
       snapshot: async () => { throw new Error('Hostinger API: 503'); },
       cli: { runOptions: { connect: async (h) => ((connected = true), unreachable.connect(h)) }, output: silent() },
     });
@@ -147,10 +149,10 @@ describe('provision:vps CLI', () => {
     expect(no).toBe(2);
     expect(asked[0]).toMatch(/^provision:vps will change vps-unit \(\S+@\S+:\d+\)\. Go on\? \[y\/N\] $/);
     expect(stderr).toContain('not confirmed: nothing was changed');
-    expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory], { config, stderr: err, cli })).toBe(2);
+    expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory], { config, playbook: { controlCenterApp: APP }, stderr: err, cli })).toBe(2);
     expect(stderr).toContain('confirm with --yes (no terminal to ask on)');
     expect(connected).toBe(false);
-    expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory], { config, stderr: err, cli, confirm: async () => true })).toBe(4);
+    expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory], { config, playbook: { controlCenterApp: APP }, stderr: err, cli, confirm: async () => true })).toBe(4);
     expect(connected).toBe(true);
   });
 
@@ -184,10 +186,12 @@ describe('provision:vps CLI', () => {
     const env = { ...process.env };
     process.env.ZIGGIE_VPS_AWS_ACCESS_KEY_ID = 'AKIAEXAMPLEEXAMPLE01';
     process.env.ZIGGIE_VPS_AWS_SECRET_ACCESS_KEY = 'example-secret';
+    process.env.ZIGGIE_CONTROL_PLANE_AWS_ACCESS_KEY_ID = 'AKIAEXAMPLEEXAMPLE02';
+    process.env.ZIGGIE_CONTROL_PLANE_AWS_SECRET_ACCESS_KEY = 'example-cp-secret';
     const out: string[] = [];
     const write = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     try {
-      const code = await provisionVps(['node', 'provision-vps', '--inventory', path.join(ROOT, 'inventory/hostinger.example.yaml'), '--list-tasks'], { config, stderr: err });
+      const code = await provisionVps(['node', 'provision-vps', '--inventory', path.join(ROOT, 'inventory/hostinger.example.yaml'), '--list-tasks'], { config, playbook: { controlCenterApp: APP }, stderr: err });
       expect(code).toBe(0);
     } finally {
       write.mockRestore();
@@ -197,14 +201,16 @@ describe('provision:vps CLI', () => {
     expect(text).toContain('ziggie-vps (ubuntu@203.0.113.10:22)');
     expect(text).toContain('compose ziggie-api');
     expect(text).not.toContain('example-secret');
+    expect(text).not.toContain('example-cp-secret');
+    expect(text).toContain('compose control-center');
   });
 
   test('--limit and --tags select hosts and tasks (one service: --tags svc-n8n)', async () => {
     const out: string[] = [];
     const write = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     try {
-      expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--limit', 'vps-unit', '--tags', 'svc-n8n', '--list-tasks'], { config, stderr: err })).toBe(0);
-      expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--limit', 'nope', '--list-tasks'], { config, stderr: err })).toBe(2);
+      expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--limit', 'vps-unit', '--tags', 'svc-n8n', '--list-tasks'], { config, playbook: { controlCenterApp: APP }, stderr: err })).toBe(0);
+      expect(await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--limit', 'nope', '--list-tasks'], { config, playbook: { controlCenterApp: APP }, stderr: err })).toBe(2);
     } finally {
       write.mockRestore();
     }
@@ -218,7 +224,7 @@ describe('provision:vps CLI', () => {
     const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (errs.push(String(s)), true));
     try {
       const code = await provisionVps(['node', 'provision-vps', '--inventory', path.join(ROOT, 'test/fixtures/vps/unit-inventory-bad.yaml'), '--yes'], {
-        config, stderr: err, cli: { runOptions: { connect: async (h) => ((connected = true), unreachable.connect(h)) }, output: silent() },
+        config, playbook: { controlCenterApp: APP }, stderr: err, cli: { runOptions: { connect: async (h) => ((connected = true), unreachable.connect(h)) }, output: silent() },
       });
       expect(code).toBe(2);
     } finally {
@@ -240,7 +246,7 @@ describe('provision:vps network guardrails (the same as synth)', () => {
     let code: number;
     try {
       code = await provisionVps(['node', 'provision-vps', '--inventory', inventory, '--check'], {
-        config: withAllowlist(['198.51.100.0/24', cidr]), stderr: (s) => void (stderr += s),
+        config: withAllowlist(['198.51.100.0/24', cidr]), playbook: { controlCenterApp: APP }, stderr: (s) => void (stderr += s),
         cli: { runOptions: { connect: async () => { connected = true; throw new UnreachableError('no'); } }, output: silent() },
       });
     } finally {
@@ -253,7 +259,7 @@ describe('provision:vps network guardrails (the same as synth)', () => {
   });
 
   test('the same allowlist is what synth refuses: a /24 and a single address pass both', () => {
-    expect(() => vpsPlaybook(withAllowlist(['198.51.100.0/24', '203.0.113.7/32']))).not.toThrow();
+    expect(() => vpsPlaybook(withAllowlist(['198.51.100.0/24', '203.0.113.7/32']), { controlCenterApp: APP })).not.toThrow();
   });
 
   test('a container port on every interface is a config error unless publicPorts says so; no address binds loopback', () => {

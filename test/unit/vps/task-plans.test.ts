@@ -2,7 +2,7 @@
 import { loadConfig, EXAMPLE_CONFIG } from '../../../config/load';
 import type { FileState } from '../../../provision/facts/file';
 import type { Plan, Task } from '../../../provision/task';
-import { PATHS, secretsDir } from '../../../playbooks/hostinger-vps/render';
+import { PATHS, secretsDir, vpsServices } from '../../../playbooks/hostinger-vps/render';
 import { migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw } from '../../../playbooks/hostinger-vps/tasks';
 
 const config = loadConfig(EXAMPLE_CONFIG);
@@ -25,7 +25,9 @@ test('requireDocker / requireCredentials: fail with what to do; check mode only 
 });
 
 test('secretsFetched: fetched when the mapping changed, a service\'s secrets directory is missing, or forced; else unchanged', () => {
-  const services = config.containers.filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
+  // the config's services and the control center (its token store)
+  const services = vpsServices(config).filter((c) => Object.keys(c.secrets).length).map((c) => c.name);
+  expect(services).toContain('control-center');
   const all = Object.fromEntries(services.map((s) => [`dir:${s}`, st(secretsDir(s), 'directory')]));
   const t = (force = false) => secretsFetched(config, 'digest1', () => force);
   expect(plan(t(), { mark: Buffer.from('digest1\n'), ...all }).changed).toBe(false);
