@@ -33,7 +33,7 @@ describeTier('python-fetcher', reason, () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const settings = (services: { name: string; secrets: Record<string, string> }[]) => {
+  const settings = (services: { name: string; secrets: Record<string, string>; fileMode?: string }[]) => {
     writeFileSync(path.join(dir, 'vps.json'), JSON.stringify({
       region: 'eu-north-1', credentialsFile: path.join(dir, 'creds'), secretsDir: path.join(dir, 'secrets'), mappingDigest: 'digest-1',
       endpoints: { secretsmanager: aws.url }, services: services.map((s) => ({ ...s, container: `ziggie-${s.name}` })), backup: { destination: 'file:///tmp', archives: [] },
@@ -69,6 +69,14 @@ describeTier('python-fetcher', reason, () => {
     ]);
     expect(r.out).not.toContain('redis-pw-1');
     expect(r.out).toContain('api: 1 secret(s)');
+  });
+
+  test('a service may ask for root-only files (fileMode 0400: the control center\'s token store)', async () => {
+    settings([{ name: 'control-center', secrets: { TOKEN_STORE: 'ziggie/prod/redis-password' }, fileMode: '0400' }, { name: 'api', secrets: { JWT_SECRET: 'ziggie/prod/jwt-secret' } }]);
+    expect((await run()).code).toBe(0);
+    expect(statSync(path.join(dir, 'secrets/control-center/TOKEN_STORE')).mode & 0o777).toBe(0o400);
+    expect(statSync(path.join(dir, 'secrets/api/JWT_SECRET')).mode & 0o777).toBe(0o444);
+    expect(readFileSync(path.join(dir, 'secrets/control-center/TOKEN_STORE'), 'utf8')).toBe('redis-pw-1');
   });
 
   test('the env-file layout of earlier versions is removed; a variable no longer mapped loses its file', async () => {
