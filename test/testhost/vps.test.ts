@@ -52,7 +52,8 @@ describeTier('testhost', reason, () => {
   async function provision(...args: string[]): Promise<RunResult> {
     const t0 = Date.now();
     const report = path.join(dir, `report-${outputs.length}.json`);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/run.mjs'), path.join(ROOT, 'scripts/provision-vps.mts'),
+    // as `npm run provision:vps` starts it: from its startup snapshot (bin/start.sh)
+    const child = spawn('sh', [path.join(ROOT, 'bin/start.sh'), path.join(ROOT, 'scripts/provision-vps.mts'),
       '--inventory', bed.inventory, '--report', report, '--yes', ...args], {
       cwd: ROOT,
       env: bed.env,
