@@ -1,12 +1,15 @@
 /**
  * The Hostinger VPS (Ubuntu + Docker): every container of the config as its own compose project under
  * /opt/ziggie/<service>/, owned by a systemd unit; secrets fetched from Secrets Manager into tmpfs at boot (no
- * .env files); a nightly backup timer; fail2ban + ufw; Grafana's CloudWatch data source and dashboard as files.
+ * .env files); a nightly backup timer; fail2ban + ufw; Grafana's CloudWatch data source and dashboard as files;
+ * the agent control center (controlCenter.vps) as one more compose project (hostinger-vps/control-center.ts). A
+ * service an agent deployed keeps its image until the config names another (hostinger-vps/deploy-state.ts).
  *
  *   npm run provision:vps -- --inventory inventory/hostinger.yaml [--check] [--diff] [--limit h] [--tags t]
  *
- * Tags: packages, secrets, containers, grafana, backups, hardening (and one per service: svc-<name>).
+ * Tags: packages, secrets, containers, grafana, backups, hardening, control-center (and one per service: svc-<name>).
  * Host vars (inventory, all optional): vps_aws_access_key_id + vps_aws_secret_access_key (!secret_env),
+ * vps_control_plane_aws_access_key_id + vps_control_plane_aws_secret_access_key (!secret_env),
  * vps_backup_destination, vps_backup_schedule, vps_ssh_port, vps_aws_endpoints, vps_hardening.
  * docs/vps.md has the walk-through, the restore command and the design choices.
  */
