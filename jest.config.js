@@ -7,12 +7,13 @@ const common = {
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
-  // jest's 5 s default fails tests that start a CLI or python3 when the 2-core CI machine is loaded (.ci/run runs
-  // the unit and testhost tiers at once); a test that hangs still fails, after a minute. Suites may set more.
-  testTimeout: 60_000,
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {
+  // jest's 5 s default fails tests that start a CLI or python3 when the 2-core CI machine is loaded (.ci/run runs
+  // the unit and testhost tiers at once); a test that hangs still fails, after a minute. Suites may set more.
+  // (A global option: inside a project jest ignores it with a warning.)
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'terraform', testMatch: ['<rootDir>/test/terraform/**/*.test.ts'] },
