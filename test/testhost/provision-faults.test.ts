@@ -132,14 +132,12 @@ describeTier('testhost', reason, () => {
     // endpoints that are not test hosts, in the same helper's inventory (the good one is the booted host)
     const at = (name: string, p: number) => ({ name, port: p, privateKeyPath: host.privateKeyPath, knownHostsPath: host.knownHostsPath });
     const yml = inventoryYaml([at('refused', port), at('silent', sPort), at('good', host.port)], { hostVars: { ssh_connect_timeout: 2 } });
-    const t0 = Date.now();
     const r = await play(definePlaybook({ name: 'u', tasks: () => [directory({ path: '/srv/pf-u' })] }), parseInventory(yml, 'u.yml'));
-    const ms = Date.now() - t0;
     silent.close();
     expect(r.report.hosts.map((h) => [h.name, h.status])).toEqual([['refused', 'unreachable'], ['silent', 'unreachable'], ['good', 'ok']]);
     expect(r.report.hosts[0]!.error).toBe(`refused: cannot connect to 127.0.0.1:${port}: connection refused`);
+    // the inventory's timeout is what ended the silent host (no wall-clock assertion: the machine may be loaded)
     expect(r.report.hosts[1]!.error).toBe(`silent: SSH handshake with root@127.0.0.1:${sPort} timed out after 2000 ms`);
-    expect(ms).toBeLessThan(8000);
   });
 
   test('several hosts in parallel: a failure stops only that host, handlers run on the others', async () => {
@@ -167,9 +165,8 @@ describeTier('testhost', reason, () => {
   });
 
   test('command timeout: the task fails clearly and the remote command is killed', async () => {
-    const t0 = Date.now();
+    // no wall-clock assertion: had the timeout not fired, the command would have ended "never" after 30 s
     const r = await play(definePlaybook({ name: 'to', tasks: () => [shell({ cmd: 'sleep 30; echo never', timeout: 1 }), directory({ path: '/srv/pf-after-timeout' })] }), inventoryFor([host]));
-    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.tasks.map((t) => `${t.status}: ${t.msg}`)).toEqual([`failed: command timed out after 1 s`]);
     // the remote side gives up one second after the local timeout (GNU timeout kills the whole process group)
     let left = '';
@@ -179,7 +176,6 @@ describeTier('testhost', reason, () => {
       await new Promise((res) => setTimeout(res, 200));
     }
     expect(left).toBe('0');
-    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   test('host keys: unknown refused with its fingerprint; --trust-new-host-key records it; a mismatch is always refused', async () => {

@@ -100,12 +100,11 @@ describe('waits', () => {
   });
 
   test('poll and realSleep stop at once on abort', async () => {
+    // no wall-clock assertion: without the abort, poll would sleep its 60 s interval and the test would time out
     const ac = new AbortController();
-    const t = Date.now();
     const p = poll(async () => undefined, { what: 'x', intervalMs: 60_000, timeoutMs: 600_000, signal: ac.signal, sleep: realSleep, now: Date.now });
     setTimeout(() => ac.abort(), 20);
     await expect(p).rejects.toBeInstanceOf(InterruptedError);
-    expect(Date.now() - t).toBeLessThan(2_000);
   });
 
   test('raceInterrupt gives up on a promise that never settles', async () => {
