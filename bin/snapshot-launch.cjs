@@ -42,12 +42,13 @@ function exitWhenFlushed(code) {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
+/** PROVISION_TRACE=1, as provision/trace.ts prints it (that module is TypeScript, this file is plain CommonJS). */
+const trace = (label) => process.env.PROVISION_TRACE && process.stderr.write(`[trace +${performance.now().toFixed(1)}ms] ${label}\n`);
+
 /**
  * The snapshot's main function: `entry` is the entry point (relative to the checkout), `run` its module's run(argv).
  * process.argv becomes what it would be for `node <entry> args`.
  */
-const trace = (label) => process.env.PROVISION_TRACE && process.stderr.write(`[trace +${performance.now().toFixed(1)}ms] ${label}\n`);
-
 exports.launch = function launch(entry, run) {
   trace('snapshot started');
   const args = process.argv.slice(1);
