@@ -18,7 +18,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ZiggieConfig } from '../config/schema';
 import {
-  apt, block, compose, copy, definePlaybook, directory, Secret, secret, shell, systemd, type Playbook,
+  apt, block, compose, copy, definePlaybook, directory, dockerNetwork, Secret, secret, shell, systemd, type Playbook,
 } from '../provision';
 import { adminCidrNarrowEnough } from '../guardrails/rules/security-groups/no-public-admin-ports';
 import { ProvisionInputError } from '../provision/errors';
@@ -245,11 +245,7 @@ export function vpsPlaybook(config: ZiggieConfig, opts: VpsPlaybookOptions = {})
         secretsFetched(config, digest, () => true, { name: 'refresh secrets (rotation)', tags: ['never', 'refresh-secrets'] }),
 
         block({ tags: ['containers'] }, [
-          shell({
-            name: `docker network ${NETWORK}`,
-            cmd: `docker network create ${NETWORK}`,
-            unless: `docker network inspect ${NETWORK}`,
-          }),
+          dockerNetwork({ network: NETWORK }),
           pruneServices([...services.map((c) => c.name), ...(cc ? [CONTROL_CENTER] : [])]),
           services.some((c) => c.secretsAs === 'env' && Object.keys(c.secrets).length) && block({}, [
             directory({ path: path.posix.dirname(PATHS.secretsWrapper), mode: '0755', owner: 'root', group: 'root' }),

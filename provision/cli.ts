@@ -15,6 +15,7 @@ import { parseExtraVar } from './extra-vars';
 import type { Inventory } from './inventory';
 import type { Output } from './output';
 import type { Playbook } from './playbook';
+import { preconnect, type Preconnected } from './preconnect';
 import type { RunOptions, RunReport } from './runner';
 import { redact } from './secret';
 import { trace } from './trace';
@@ -100,6 +101,8 @@ export interface RunCliExtras {
   description?: string;
   /** Inventory already loaded (skips --inventory). */
   inventory?: Inventory;
+  /** Connections the script started early (connectEarly); closed when the run ends. */
+  early?: Preconnected;
 }
 
 /** Parse argv, run the playbook(s) in order, write the report; returns the exit code (never throws). */
@@ -142,9 +145,24 @@ export function cliErrorCode(e: unknown): number {
   return 1;
 }
 
+/**
+ * Start the SSH handshakes of the hosts a run will reach (`hostsPattern`, then --limit), so they overlap what
+ * comes before the run: a script loading its config, the runner building the task lists. undefined (the runner
+ * connects on its own) when the run only lists, when it may record a new host key, or when `extras` brings its
+ * own way to connect. A script that may still ask before running calls this only once the answer is known.
+ */
+export async function connectEarly(o: CliOptions, inventory: Inventory, hostsPattern = 'all', extras: RunCliExtras = {}): Promise<Preconnected | undefined> {
+  if (o.listHosts || o.listTasks || o.trustNewHostKey || extras.runOptions?.connect) return undefined;
+  const [{ selectHosts }, { defaultConnect }] = await Promise.all([import('./inventory.js'), import('./runner.js')]);
+  let hosts = selectHosts(inventory, hostsPattern);
+  if (o.limit) hosts = selectHosts(inventory, o.limit, hosts.map((h) => h.name));
+  return preconnect(hosts, defaultConnect(false));
+}
+
 /** Run the playbook(s) with options already parsed (parseCli); returns the exit code (never throws). */
 export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: CliOptions, extras: RunCliExtras = {}): Promise<number> {
   const pbs = Array.isArray(playbooks) ? playbooks : [playbooks];
+  let early = extras.early;
   try {
     const [{ loadInventory, selectHosts }, { flattenTasks }, { exitCodeOf, writeReport }, { runPlaybook, tagSelected }] = await loadEngine();
     const inv = extras.inventory ?? loadInventory(o.inventory);
@@ -165,6 +183,7 @@ export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: C
       }
       return 0;
     }
+    early ??= pbs.length === 1 ? await connectEarly(o, inv, pbs[0]!.hosts ?? 'all', extras) : undefined;
     const reports: RunReport[] = [];
     for (const pb of pbs) {
       const r = await runPlaybook(pb, inv, {
@@ -178,6 +197,7 @@ export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: C
         extraVars: o.extraVars,
         output: extras.output,
         ...extras.runOptions,
+        ...(early ? { connect: early.connect } : {}),
       });
       reports.push(r);
       if (!r.ok) break;
@@ -186,6 +206,8 @@ export async function runParsed(playbooks: Playbook<any> | Playbook<any>[], o: C
     return exitCodeOf(reports);
   } catch (e) {
     return cliErrorCode(e);
+  } finally {
+    early?.close();
   }
 }
 

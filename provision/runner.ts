@@ -7,6 +7,7 @@ import { SshConnection, run as runCmd, type ExecOptions, type Remote } from './c
 import { BecomeError, ConnectionLostError, ProvisionInputError, UnreachableError } from './errors';
 import type { Need } from './fact';
 import { hostFacts, type Facts } from './facts/host';
+import { letHandshakesMove } from './preconnect';
 import { writeFileAtomic } from './files';
 import { selectHosts, type Inventory, type InventoryHost } from './inventory';
 import { ConsoleOutput, type HostStats, type Output } from './output';
@@ -77,7 +78,8 @@ export function tagSelected(taskTags: readonly string[], tags?: string[], skipTa
   return want.some((t) => taskTags.includes(t));
 }
 
-function defaultConnect(trustNewHostKey: boolean | undefined) {
+/** How the runner reaches a host unless RunOptions.connect says otherwise: an SSH connection from its inventory settings. */
+export function defaultConnect(trustNewHostKey: boolean | undefined) {
   return (h: InventoryHost, notice: (msg: string) => void): Promise<Remote> =>
     SshConnection.open({ ...h.ssh, name: h.name, trustNewHostKey, onNotice: notice });
 }
@@ -94,7 +96,9 @@ export async function runPlaybook(pb: Playbook<any>, inventory: Inventory, opts:
   if (opts.limit) hosts = selectHosts(inventory, opts.limit, hosts.map((h) => h.name));
   if (!hosts.length) throw new ProvisionInputError(`no hosts matched: playbook hosts "${pb.hosts ?? 'all'}"${opts.limit ? `, --limit "${opts.limit}"` : ''} in ${inventory.file}`);
 
-  // Build every host's task list before connecting anywhere: a playbook bug fails fast, not half-way.
+  // Build every host's task list before any task runs: a playbook bug fails fast, not half-way. (Connections the
+  // script opened early, provision/preconnect.ts, take their next handshake step first.)
+  await letHandshakesMove();
   const plans = hosts.map((h) => {
     const vars = { ...(pb.vars ?? {}), ...h.vars, ...(opts.extraVars ?? {}) };
     const view: HostView = Object.freeze({ name: h.name, groups: h.groups, vars });

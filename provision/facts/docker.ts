@@ -1,5 +1,40 @@
-/** Docker facts: the containers of compose projects (by their label) and their states. */
-import { defineBatchFact, need, type Need } from '../fact';
+/** Docker facts: the engine and its Compose v2 plugin, the containers of compose projects and their states. */
+import { defineBatchFact, defineFact, need, type Need } from '../fact';
+
+/**
+ * Prints the Compose v2 plugin's version by running the plugin itself from the directories the docker CLI searches
+ * (its config dir, then the system plugin dirs): `docker compose version` would start the 40 MB docker CLI first,
+ * which costs more than the plugin. Falls back to the docker CLI for a plugin found only through its config file.
+ */
+export const COMPOSE_VERSION_SH = 'for d in "${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins" /usr/local/lib/docker/cli-plugins ' +
+  '/usr/local/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/libexec/docker/cli-plugins; do ' +
+  'if [ -x "$d/docker-compose" ]; then exec "$d/docker-compose" version --short; fi; done; exec docker compose version --short';
+
+export interface DockerEngine {
+  /** the daemon's version, or undefined when it does not answer */
+  server?: string;
+  /** the Compose v2 plugin's version, or undefined when there is none */
+  compose?: string;
+  /** what the docker CLI said when the daemon did not answer */
+  error?: string;
+}
+
+/** Is the Docker Engine answering, and is Compose v2 there (both started beside the rest of the probe)? */
+export const dockerEngineFact = defineFact<'engine', DockerEngine>({
+  name: 'docker-engine',
+  concurrent: true,
+  command: () => [`docker version --format '{{.Server.Version}}' 2>&1`, `${COMPOSE_VERSION_SH} 2>/dev/null`],
+  parse([server, compose]) {
+    const firstLine = (t: string): string => t.trim().split('\n')[0] ?? '';
+    return {
+      server: server!.code === 0 ? firstLine(server!.text) || undefined : undefined,
+      compose: compose!.code === 0 ? firstLine(compose!.text).replace(/^v/, '') || undefined : undefined,
+      error: server!.code === 0 ? undefined : firstLine(server!.text) || `docker exited ${server!.code}`,
+    };
+  },
+});
+
+export const dockerEngine = (): Need<DockerEngine> => need(dockerEngineFact, 'engine');
 
 export type ComposeContainers = { usable: true; states: string[] } | { usable: false; error: string };
 
@@ -25,3 +60,22 @@ export const composeContainersFact = defineBatchFact<string, ComposeContainers>(
 });
 
 export const composeContainers = (project: string): Need<ComposeContainers> => need(composeContainersFact, project);
+
+export type DockerNetwork = { usable: true; exists: boolean } | { usable: false; error: string };
+
+/** One `docker network ls` for every network a host's tasks ask about, started beside the rest of the probe. */
+export const dockerNetworkFact = defineBatchFact<string, DockerNetwork>({
+  name: 'docker-network',
+  concurrent: true,
+  command: () => `docker network ls --format '{{.Name}}' 2>&1`,
+  parse([s], names) {
+    if (s!.code !== 0) {
+      const error = s!.text.trim().split('\n')[0] || `exit ${s!.code}`;
+      return names.map(() => ({ usable: false as const, error }));
+    }
+    const have = new Set(s!.text.split('\n'));
+    return names.map((n) => ({ usable: true as const, exists: have.has(n) }));
+  },
+});
+
+export const dockerNetwork = (name: string): Need<DockerNetwork> => need(dockerNetworkFact, name);

@@ -3,6 +3,7 @@
  * (the slow probes run in parallel inside the remote script). `when` functions read them.
  */
 import { defineFact, need, type Need } from '../fact';
+import { COMPOSE_VERSION_SH } from './docker';
 
 export interface Gpu {
   name: string;
@@ -38,7 +39,7 @@ while read -r k v _; do [ "$k" = MemTotal: ] && echo "mem_kb=$v" && break; done 
 df -Pk / 2>/dev/null | { read -r _; read -r _ total _ avail _; echo "disk_total_kb=$total"; echo "disk_avail_kb=$avail"; }
 if command -v docker >/dev/null 2>&1; then
   { v=$(docker --version 2>/dev/null); echo "docker=$v"; } &
-  { v=$(docker compose version --short 2>/dev/null) && echo "compose=$v"; } &
+  { v=$(${COMPOSE_VERSION_SH} 2>/dev/null) && echo "compose=$v"; } &
 fi
 if command -v nvidia-smi >/dev/null 2>&1; then
   { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader,nounits 2>/dev/null | while IFS= read -r l; do echo "gpu=$l"; done; } &

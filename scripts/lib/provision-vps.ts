@@ -13,8 +13,9 @@
  */
 import type { ZiggieConfig } from '../../config/schema';
 import type { VpsPlaybookOptions } from '../../playbooks/hostinger-vps';
-import { cliErrorCode, parseCli, runParsed, type CliOptions, type RunCliExtras } from '../../provision/cli';
+import { cliErrorCode, connectEarly, parseCli, runParsed, type CliOptions, type RunCliExtras } from '../../provision/cli';
 import type { Inventory } from '../../provision/inventory';
+import { letHandshakesMove, type Preconnected } from '../../provision/preconnect';
 import { trace } from '../../provision/trace';
 
 export type SnapshotFn = (config: ZiggieConfig, log: (line: string) => void) => Promise<string>;
@@ -70,16 +71,45 @@ export async function provisionVps(argv: string[], deps: ProvisionVpsDeps = {}):
 
 /** Run with parsed options (parseProvisionVps): config, playbook, confirmation, snapshot, then the playbook. */
 export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}): Promise<number> {
+  const early = await startEarly(o, deps);
+  try {
+    return await converge(o, deps, early);
+  } finally {
+    early.connections?.close();
+  }
+}
+
+interface EarlyStart {
+  inventory?: Inventory;
+  connections?: Preconnected;
+}
+
+/**
+ * A run that goes ahead without asking (--check, --yes; no snapshot to wait for) starts its SSH handshakes now,
+ * beside loading the config and building the playbook (provision/preconnect.ts). An inventory that does not load
+ * is left for converge() to report, after the config, as without this.
+ */
+async function startEarly(o: CliOptions, deps: ProvisionVpsDeps): Promise<EarlyStart> {
+  if (!(o.check || o.all.yes) || o.all.snapshotFirst) return { inventory: deps.cli?.inventory };
+  try {
+    const inventory = deps.cli?.inventory ?? (await import('../../provision/inventory.js')).loadInventory(o.inventory);
+    return { inventory, connections: await connectEarly(o, inventory, 'all', deps.cli) };
+  } catch {
+    return { inventory: deps.cli?.inventory };
+  }
+}
+
+async function converge(o: CliOptions, deps: ProvisionVpsDeps, early: EarlyStart): Promise<number> {
   const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
   const listing = o.listHosts || o.listTasks;
   const [{ ConfigError, configPath, loadConfig }, { vpsPlaybook }, { loadInventory, selectHosts }] = await Promise.all([
     import('../../config/load.js'), import('../../playbooks/hostinger-vps.js'), import('../../provision/inventory.js'),
   ]);
-
   let config: ZiggieConfig;
   try {
     config = deps.config ?? loadConfig(configPath());
     trace('config loaded');
+    if (early.connections) await letHandshakesMove();
   } catch (e) {
     err(`${e instanceof ConfigError ? e.message : (e as Error).message}\n`);
     return 2;
@@ -90,9 +120,10 @@ export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}
     // the control center's bundle (built when a source changed since the last run; a few ms otherwise)
     const controlCenterApp = config.controlCenter?.vps && !deps.playbook?.controlCenterApp
       ? await (await import('./control-center-app.js')).controlCenterApp() : undefined;
+    if (early.connections) await letHandshakesMove();
     playbook = vpsPlaybook(config, { migrateEnvFiles: Boolean(o.all.migrateEnvFiles), controlCenterApp, ...deps.playbook });
     trace('playbook built');
-    inventory = deps.cli?.inventory ?? loadInventory(o.inventory);
+    inventory = early.inventory ?? loadInventory(o.inventory);
   } catch (e) {
     return cliErrorCode(e);
   }
@@ -128,5 +159,5 @@ export async function runProvisionVps(o: CliOptions, deps: ProvisionVpsDeps = {}
       }
     }
   }
-  return runParsed(playbook, o, { ...deps.cli, inventory });
+  return runParsed(playbook, o, { ...deps.cli, inventory, early: early.connections });
 }

@@ -68,6 +68,8 @@ const cases: Case[] = [
   { name: 'provision:vps: --forks 0', script: 'provision:vps', args: () => [...listHosts(), '--forks', '0'], code: 2, line: /^error: option '-f, --forks <n>' argument '0' is invalid/ },
   { name: 'provision:vps: an unknown option', script: 'provision:vps', args: () => [...listHosts(), '--frobnicate'], code: 2, line: /^error: unknown option '--frobnicate'/ },
   { name: 'provision:vps: a world SSH allowlist', script: 'provision:vps', args: listHosts, env: cfg('world-ssh.yaml'), code: 2, line: /^error: vps\.sshAllowlist: 0\.0\.0\.0\/0 is wider than a \/24/ },
+  // --yes connects while the config loads (provision/preconnect.ts): the config's error is still the only line
+  { name: 'provision:vps --yes: a bad config, an unreachable host', script: 'provision:vps', args: () => ['-i', f('inv.yaml'), '--yes'], env: cfg('typo.yaml'), code: 2, line: /^config error: regoin: unknown key \(line 6\) \(did you mean region\?\)$/ },
   // the ops CLI: usage errors before any network call
   { name: 'ziggie audit tail -n -5', script: 'ziggie', args: () => ['audit', 'tail', '-n', '-5'], code: 2, line: /^error: option '-n, --limit <n>' argument '-5' is invalid/ },
   { name: 'ziggie gpu start --timeout abc', script: 'ziggie', args: () => ['gpu', 'start', '--wait', '--timeout', 'abc'], code: 2, line: /^error: option '--timeout <minutes>' argument 'abc' is invalid/ },

@@ -1,6 +1,7 @@
 /** Facts' parsers against canned command output (their commands are run by the local shell in probe.test.ts). */
 import type { Section } from '../../../provision/fact';
 import { passwdFact } from '../../../provision/facts/account';
+import { dockerEngineFact, dockerNetworkFact } from '../../../provision/facts/docker';
 import { remoteRefFact, gitCheckoutFact } from '../../../provision/facts/git';
 import { packageFact } from '../../../provision/facts/package';
 import { unitFact } from '../../../provision/facts/unit';
@@ -42,5 +43,16 @@ describe('fact parsers', () => {
     const tag = `${'b'.repeat(40)}\trefs/tags/v1\n${sha}\trefs/tags/v1^{}\n`;
     expect(remoteRefFact.parse([sec(tag)], { repo: 'r', version: 'v1' })).toEqual({ sha });
     expect(remoteRefFact.parse([sec('fatal: could not read from remote\n', 128)], { repo: 'r', version: 'main' })).toEqual({ error: 'fatal: could not read from remote' });
+  });
+
+  test('docker engine: the daemon\'s version and the compose plugin\'s; a daemon that does not answer says why', () => {
+    expect(dockerEngineFact.parse([sec('24.0.7\n'), sec('v2.24.6\n')], 'engine')).toEqual({ server: '24.0.7', compose: '2.24.6' });
+    const down = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n';
+    expect(dockerEngineFact.parse([sec(down, 1), sec('', 127)], 'engine'))
+      .toEqual({ error: down.trim() });
+  });
+  test('docker network: one listing answers for every name; docker missing is not "absent"', () => {
+    expect(dockerNetworkFact.parse([sec('bridge\nhost\nnone\nziggie\n')], ['ziggie', 'zig'])).toEqual([{ usable: true, exists: true }, { usable: true, exists: false }]);
+    expect(dockerNetworkFact.parse([sec('sh: 1: docker: not found\n', 127)], ['ziggie'])).toEqual([{ usable: false, error: 'sh: 1: docker: not found' }]);
   });
 });

@@ -12,6 +12,7 @@ import { blockInFile } from '../../../provision/tasks/blockinfile';
 import { command, shell } from '../../../provision/tasks/command';
 import { compose, composePrune } from '../../../provision/tasks/compose';
 import { copy } from '../../../provision/tasks/copy';
+import { dockerNetwork } from '../../../provision/tasks/docker-network';
 import { download } from '../../../provision/tasks/download';
 import { absent, directory, file, link, touch } from '../../../provision/tasks/file';
 import { git } from '../../../provision/tasks/git';
@@ -292,6 +293,19 @@ describe('compose', () => {
   test('prune: projects not kept are brought down', () => {
     const p = plan(composePrune({ keep: ['web'] }), { found: ['/opt/compose/web/compose.yaml', '/opt/compose/old/compose.yaml'] });
     expect(p.msg).toBe('remove old');
+  });
+});
+
+describe('docker_network', () => {
+  test('created when missing, removed when absent is asked, else unchanged; docker unusable fails unless check mode', () => {
+    const t = dockerNetwork({ network: 'ziggie' });
+    expect(plan(t, { net: { usable: true, exists: true } }).changed).toBe(false);
+    expect(runs(plan(t, { net: { usable: true, exists: false } }))).toEqual(['docker network create ziggie >/dev/null']);
+    expect(runs(plan(dockerNetwork({ network: 'ziggie', state: 'absent' }), { net: { usable: true, exists: true } }))).toEqual(['docker network rm ziggie >/dev/null']);
+    expect(plan(dockerNetwork({ network: 'ziggie', state: 'absent' }), { net: { usable: true, exists: false } }).changed).toBe(false);
+    expect(() => plan(t, { net: { usable: false, error: 'sh: docker: not found' } })).toThrow('docker is not usable: sh: docker: not found');
+    expect(plan(t, { net: { usable: false, error: 'x' } }, true).changed).toBe(true);
+    expect(() => dockerNetwork({ network: '-x' })).toThrow(/network: expected a docker network name/);
   });
 });
 

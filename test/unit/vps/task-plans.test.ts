@@ -14,11 +14,11 @@ const plan = (t: Task, facts: Record<string, unknown>, check = false): Plan => {
 const st = (path: string, type: FileState['type'], extra: Partial<FileState> = {}): FileState => ({ path, type, ...extra });
 
 test('requireDocker / requireCredentials: fail with what to do; check mode only reports', () => {
-  const ok = { code: 0, out: '24.0.7\n' };
-  const missing = { code: 127, out: 'sh: docker: not found\n' };
-  expect(plan(requireDocker(), { engine: ok, compose: { code: 0, out: '2.24.6\n' } }).msg).toBe('24.0.7, 2.24.6');
-  expect(() => plan(requireDocker(), { engine: missing, compose: missing })).toThrow(/Docker Engine with the Compose v2 plugin is required/);
-  expect(plan(requireDocker(), { engine: missing, compose: missing }, true).changed).toBe(false);
+  expect(plan(requireDocker(), { docker: { server: '24.0.7', compose: '2.24.6' } }).msg).toBe('24.0.7, 2.24.6');
+  const down = { error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' };
+  expect(() => plan(requireDocker(), { docker: down })).toThrow(/required, and the Docker Engine does not answer \(Cannot connect/);
+  expect(() => plan(requireDocker(), { docker: { server: '24.0.7' } })).toThrow(/required, and the Compose v2 plugin is missing/);
+  expect(plan(requireDocker(), { docker: down }, true).changed).toBe(false);
   const creds = PATHS.credentials;
   expect(plan(requireCredentials(), { st: st(creds, 'file', { owner: 'root', mode: '0600' }) }).changed).toBe(false);
   expect(() => plan(requireCredentials(), { st: st(creds, 'file', { owner: 'root', mode: '0644' }) })).toThrow(`${creds} is file 0644 root`);
