@@ -21,7 +21,7 @@ export { exitStatus, commandOutput } from './facts/command';
 export { glob } from './facts/glob';
 export { sysctlValue } from './facts/sysctl';
 export { gitCheckout, remoteRef } from './facts/git';
-export { composeContainers, dockerEngine, dockerNetwork as dockerNetworkState } from './facts/docker';
+export { composeContainers, composePlugin, dockerNetwork as dockerNetworkState } from './facts/docker';
 export { ConsoleOutput, MemoryOutput, SilentOutput, type Output } from './output';
 export { writeReport, exitCodeOf } from './report';
 export { ProvisionInputError, UnreachableError, HostKeyError, BecomeError, CommandError, ConnectionLostError } from './errors';

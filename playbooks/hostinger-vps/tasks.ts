@@ -7,7 +7,7 @@ import ipaddr from 'ipaddr.js';
 import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
 import { posix } from 'node:path';
 import { defineFact, need, type Needs } from '../../provision/fact';
-import { dockerEngine } from '../../provision/facts/docker';
+import { composeContainers, composePlugin } from '../../provision/facts/docker';
 import { fileContent, fileStat, type FileState } from '../../provision/facts/file';
 import { glob } from '../../provision/facts/glob';
 import { quote, sh } from '../../provision/shell';
@@ -58,11 +58,12 @@ export function serviceCompose(c: ContainerConfig, now?: () => string): Task {
 /** Fails early, with what to do, when the host has no Docker Engine + Compose v2. */
 export function requireDocker(o: TaskOptions = {}): Task {
   return defineTask('assert', 'docker engine + compose v2 present', o, {
-    facts: { docker: dockerEngine() },
-    plan({ docker }, env): Plan {
-      if (docker.server && docker.compose) return { changed: false, msg: `${docker.server}, ${docker.compose}` };
+    // the engine answers when `docker ps` does: the listing the compose tasks read anyway
+    facts: { engine: composeContainers(''), compose: composePlugin() },
+    plan({ engine, compose }, env): Plan {
+      if (engine.usable && compose) return { changed: false, msg: `engine answering, compose plugin ${compose}` };
       if (env.check) return { changed: false, msg: 'docker/compose missing (check mode: an earlier task may install them)' };
-      const what = docker.server ? 'the Compose v2 plugin is missing' : `the Docker Engine does not answer (${docker.error})`;
+      const what = engine.usable ? 'the Compose v2 plugin is missing' : `the Docker Engine does not answer (${engine.error})`;
       throw new Error(`Docker Engine with the Compose v2 plugin is required, and ${what}: \`apt-get install docker.io docker-compose-v2\` (Ubuntu) or Docker's own packages`);
     },
   });

@@ -1,40 +1,29 @@
 /** Docker facts: the engine and its Compose v2 plugin, the containers of compose projects and their states. */
 import { defineBatchFact, defineFact, need, type Need } from '../fact';
 
+/** Where the docker CLI looks for plugins: its config dir, then the system plugin dirs. */
+const PLUGIN_DIRS = '"${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins" /usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins ' +
+  '/usr/lib/docker/cli-plugins /usr/libexec/docker/cli-plugins';
+
 /**
- * Prints the Compose v2 plugin's version by running the plugin itself from the directories the docker CLI searches
- * (its config dir, then the system plugin dirs): `docker compose version` would start the 40 MB docker CLI first,
- * which costs more than the plugin. Falls back to the docker CLI for a plugin found only through its config file.
+ * Prints the Compose v2 plugin's version by running the plugin itself: `docker compose version` would start the
+ * 40 MB docker CLI first, which costs more than the plugin. Falls back to the docker CLI for a plugin found only
+ * through its config file (cliPluginsExtraDirs).
  */
-export const COMPOSE_VERSION_SH = 'for d in "${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins" /usr/local/lib/docker/cli-plugins ' +
-  '/usr/local/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/libexec/docker/cli-plugins; do ' +
-  'if [ -x "$d/docker-compose" ]; then exec "$d/docker-compose" version --short; fi; done; exec docker compose version --short';
+export const COMPOSE_VERSION_SH = `for d in ${PLUGIN_DIRS}; do if [ -x "$d/docker-compose" ]; then exec "$d/docker-compose" version --short; fi; done; ` +
+  'exec docker compose version --short';
 
-export interface DockerEngine {
-  /** the daemon's version, or undefined when it does not answer */
-  server?: string;
-  /** the Compose v2 plugin's version, or undefined when there is none */
-  compose?: string;
-  /** what the docker CLI said when the daemon did not answer */
-  error?: string;
-}
-
-/** Is the Docker Engine answering, and is Compose v2 there (both started beside the rest of the probe)? */
-export const dockerEngineFact = defineFact<'engine', DockerEngine>({
-  name: 'docker-engine',
-  concurrent: true,
-  command: () => [`docker version --format '{{.Server.Version}}' 2>&1`, `${COMPOSE_VERSION_SH} 2>/dev/null`],
-  parse([server, compose]) {
-    const firstLine = (t: string): string => t.trim().split('\n')[0] ?? '';
-    return {
-      server: server!.code === 0 ? firstLine(server!.text) || undefined : undefined,
-      compose: compose!.code === 0 ? firstLine(compose!.text).replace(/^v/, '') || undefined : undefined,
-      error: server!.code === 0 ? undefined : firstLine(server!.text) || `docker exited ${server!.code}`,
-    };
-  },
+/**
+ * Where the Compose v2 plugin is, found as the docker CLI finds it, without starting it (a Go binary of 60 MB):
+ * undefined when there is none.
+ */
+export const composePluginFact = defineFact<'compose', string | undefined>({
+  name: 'compose-plugin',
+  command: () => `for d in ${PLUGIN_DIRS}; do if [ -x "$d/docker-compose" ]; then printf '%s\\n' "$d/docker-compose"; break; fi; done`,
+  parse: ([s]) => s!.text.trim() || undefined,
 });
 
-export const dockerEngine = (): Need<DockerEngine> => need(dockerEngineFact, 'engine');
+export const composePlugin = (): Need<string | undefined> => need(composePluginFact, 'compose');
 
 export type ComposeContainers = { usable: true; states: string[] } | { usable: false; error: string };
 

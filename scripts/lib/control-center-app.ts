@@ -5,9 +5,10 @@
  * version (`--version`). A Node.js image runs it.
  *
  * Built once per change of its inputs: the files are kept in .build/control-center-app/ with the mtimes of every
- * input esbuild read, so a provision run with nothing changed reads them back (a few ms) and copies nothing.
+ * input esbuild read (the dependencies: the lockfile's content), so a provision run with nothing changed reads them back (a few ms) and copies nothing.
  * The output is byte-for-byte the same for the same sources (paths in it are relative to the repository).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -29,13 +30,20 @@ const BANNER = "import { createRequire as __createRequire } from 'node:module'; 
 /** Relative name → content, as it goes under /opt/ziggie/control-center/app on the VPS. */
 export type ControlCenterApp = Record<string, Buffer>;
 
-interface Stamp { inputs: [string, number][]; files: string[] }
+/**
+ * The repository's inputs with their mtimes; the dependencies (a thousand files under node_modules) stand in as
+ * the lockfile, whose content is compared when its mtime moved (`npm ci` rewrites node_modules from it).
+ */
+interface Stamp { inputs: [string, number][]; lockHash: string; files: string[] }
+
+const LOCKFILE = 'package-lock.json';
+const lockHash = (): string => createHash('sha1').update(readFileSync(path.join(ROOT, LOCKFILE))).digest('hex');
 
 function fresh(stamp: Stamp | undefined): stamp is Stamp {
-  if (!stamp) return false;
+  if (!stamp?.lockHash) return false;
   return stamp.inputs.every(([rel, mtime]) => {
     try {
-      return statSync(path.join(ROOT, rel)).mtimeMs === mtime;
+      return statSync(path.join(ROOT, rel)).mtimeMs === mtime || (rel === LOCKFILE && lockHash() === stamp.lockHash);
     } catch {
       return false;
     }
@@ -116,10 +124,10 @@ async function build(): Promise<ControlCenterApp> {
     writeFileSync(path.join(OUT, 'files', name), content);
   }
   // its sources, the built page, and this recipe
-  const inputs = [...new Set([...Object.keys(r.metafile.inputs), 'package.json', ...PAGES.map((p) => `${WEB_DIST}/${p}`), 'scripts/lib/control-center-app.ts'])]
+  const inputs = [...new Set([...Object.keys(r.metafile.inputs), 'package.json', LOCKFILE, ...PAGES.map((p) => `${WEB_DIST}/${p}`), 'scripts/lib/control-center-app.ts'])]
     .map((rel) => path.relative(ROOT, path.resolve(ROOT, rel)))
-    .filter((rel) => !rel.startsWith('..'))
+    .filter((rel) => !rel.startsWith('..') && !rel.split(path.sep).includes('node_modules'))
     .map((rel): [string, number] => [rel, statSync(path.join(ROOT, rel)).mtimeMs]);
-  writeFileSync(STAMP, JSON.stringify({ inputs, files: Object.keys(files) } satisfies Stamp));
+  writeFileSync(STAMP, JSON.stringify({ inputs, lockHash: lockHash(), files: Object.keys(files) } satisfies Stamp));
   return files;
 }

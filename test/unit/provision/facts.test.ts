@@ -1,7 +1,7 @@
 /** Facts' parsers against canned command output (their commands are run by the local shell in probe.test.ts). */
 import type { Section } from '../../../provision/fact';
 import { passwdFact } from '../../../provision/facts/account';
-import { dockerEngineFact, dockerNetworkFact } from '../../../provision/facts/docker';
+import { composePluginFact, dockerNetworkFact } from '../../../provision/facts/docker';
 import { remoteRefFact, gitCheckoutFact } from '../../../provision/facts/git';
 import { packageFact } from '../../../provision/facts/package';
 import { unitFact } from '../../../provision/facts/unit';
@@ -45,11 +45,9 @@ describe('fact parsers', () => {
     expect(remoteRefFact.parse([sec('fatal: could not read from remote\n', 128)], { repo: 'r', version: 'main' })).toEqual({ error: 'fatal: could not read from remote' });
   });
 
-  test('docker engine: the daemon\'s version and the compose plugin\'s; a daemon that does not answer says why', () => {
-    expect(dockerEngineFact.parse([sec('24.0.7\n'), sec('v2.24.6\n')], 'engine')).toEqual({ server: '24.0.7', compose: '2.24.6' });
-    const down = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n';
-    expect(dockerEngineFact.parse([sec(down, 1), sec('', 127)], 'engine'))
-      .toEqual({ error: down.trim() });
+  test('compose plugin: the first plugin dir that has it; none: undefined', () => {
+    expect(composePluginFact.parse([sec('/usr/libexec/docker/cli-plugins/docker-compose\n')], 'compose')).toBe('/usr/libexec/docker/cli-plugins/docker-compose');
+    expect(composePluginFact.parse([sec('')], 'compose')).toBeUndefined();
   });
   test('docker network: one listing answers for every name; docker missing is not "absent"', () => {
     expect(dockerNetworkFact.parse([sec('bridge\nhost\nnone\nziggie\n')], ['ziggie', 'zig'])).toEqual([{ usable: true, exists: true }, { usable: true, exists: false }]);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Need } from '../../../provision/fact';
 import { group, homeFile, passwd } from '../../../provision/facts/account';
 import { commandOutput, exitStatus } from '../../../provision/facts/command';
+import { COMPOSE_VERSION_SH, composePlugin } from '../../../provision/facts/docker';
 import { fileContent, fileStat } from '../../../provision/facts/file';
 import { glob } from '../../../provision/facts/glob';
 import { aptCache, pkg } from '../../../provision/facts/package';
@@ -80,6 +81,19 @@ describe('probe batch (run by the local /bin/sh)', () => {
     expect(v.get(glob(d, '*/compose.yaml').id)).toEqual([join(d, 'a', 'compose.yaml')]);
     expect(v.get(glob(d, 'nothing-*').id)).toEqual([]);
     expect(v.get(sysctlValue('no.such.key').id)).toBeUndefined();
+  });
+
+  test('the compose plugin is found where the docker CLI looks (its config dir first), and its version read from it', async () => {
+    const d = tempDir();
+    mkdirSync(join(d, 'cli-plugins'));
+    writeFileSync(join(d, 'cli-plugins', 'docker-compose'), '#!/bin/sh\n[ "$*" = "version --short" ] && echo 2.24.6\n');
+    chmodSync(join(d, 'cli-plugins', 'docker-compose'), 0o755);
+    const b = composeBatch([composePlugin(), commandOutput(COMPOSE_VERSION_SH)]);
+    const v = b.parse((await new LocalRemote().exec(`DOCKER_CONFIG=${d}\n${b.script}`)).stdout);
+    expect(v.get(composePlugin().id)).toBe(join(d, 'cli-plugins', 'docker-compose'));
+    expect(v.get(commandOutput(COMPOSE_VERSION_SH).id)).toEqual({ out: '2.24.6\n', code: 0 });
+    const none = composeBatch([composePlugin()]);
+    expect(none.parse((await new LocalRemote().exec(`DOCKER_CONFIG=${d}/none PATH=/nonexistent\n${none.script}`)).stdout).get(composePlugin().id)).toBeUndefined();
   });
 
   test('concurrent snippets start first, run beside the rest, keep their own output and status, and leave no files', async () => {

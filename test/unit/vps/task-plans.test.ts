@@ -14,11 +14,13 @@ const plan = (t: Task, facts: Record<string, unknown>, check = false): Plan => {
 const st = (path: string, type: FileState['type'], extra: Partial<FileState> = {}): FileState => ({ path, type, ...extra });
 
 test('requireDocker / requireCredentials: fail with what to do; check mode only reports', () => {
-  expect(plan(requireDocker(), { docker: { server: '24.0.7', compose: '2.24.6' } }).msg).toBe('24.0.7, 2.24.6');
-  const down = { error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' };
-  expect(() => plan(requireDocker(), { docker: down })).toThrow(/required, and the Docker Engine does not answer \(Cannot connect/);
-  expect(() => plan(requireDocker(), { docker: { server: '24.0.7' } })).toThrow(/required, and the Compose v2 plugin is missing/);
-  expect(plan(requireDocker(), { docker: down }, true).changed).toBe(false);
+  const plugin = '/usr/libexec/docker/cli-plugins/docker-compose';
+  const answering = { usable: true, states: [] };
+  expect(plan(requireDocker(), { engine: answering, compose: plugin }).msg).toBe(`engine answering, compose plugin ${plugin}`);
+  const down = { usable: false, error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' };
+  expect(() => plan(requireDocker(), { engine: down, compose: plugin })).toThrow(/required, and the Docker Engine does not answer \(Cannot connect/);
+  expect(() => plan(requireDocker(), { engine: answering, compose: undefined })).toThrow(/required, and the Compose v2 plugin is missing/);
+  expect(plan(requireDocker(), { engine: down, compose: undefined }, true).changed).toBe(false);
   const creds = PATHS.credentials;
   expect(plan(requireCredentials(), { st: st(creds, 'file', { owner: 'root', mode: '0600' }) }).changed).toBe(false);
   expect(() => plan(requireCredentials(), { st: st(creds, 'file', { owner: 'root', mode: '0644' }) })).toThrow(`${creds} is file 0644 root`);
