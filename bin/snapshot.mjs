@@ -63,6 +63,30 @@ function runtimePackagesPlugin(root) {
   };
 }
 
+/**
+ * ssh2 as a snapshot can hold it: its client and key parser only (its index also loads the HTTP agents, which need
+ * node:http, and the server), and no Poly1305: ssh2 compiles that WebAssembly module when it loads, which a
+ * snapshot cannot hold. provision/connection.ts never offers chacha20-poly1305, the one cipher that uses it.
+ */
+function ssh2ClientPlugin(root) {
+  return {
+    name: 'ssh2-client',
+    setup(b) {
+      b.onResolve({ filter: /^ssh2$/ }, () => ({ path: 'ssh2', namespace: 'ssh2-client' }));
+      b.onLoad({ filter: /^ssh2$/, namespace: 'ssh2-client' }, () => ({
+        loader: 'js',
+        resolveDir: root,
+        contents: "module.exports = { Client: require('ssh2/lib/client.js'), utils: { parseKey: require('ssh2/lib/protocol/keyParser.js').parseKey } };",
+      }));
+      b.onResolve({ filter: /\/crypto\/poly1305\.js$/ }, () => ({ path: 'poly1305', namespace: 'ssh2-client' }));
+      b.onLoad({ filter: /^poly1305$/, namespace: 'ssh2-client' }, () => ({
+        loader: 'js',
+        contents: "module.exports = async () => ({ _malloc: () => 0, cwrap: () => () => { throw new Error('chacha20-poly1305 is not offered (provision/connection.ts)'); } });",
+      }));
+    },
+  };
+}
+
 /** The generated entry of a snapshot: load the module, preload, and name the function a started process runs. */
 function snapshotEntry(entry, module) {
   return [
@@ -119,7 +143,7 @@ export async function makeSnapshot({ root, out, entry, plugins, mtimeOf, lockHas
     logLevel: 'silent',
     // a snapshot cannot hold native addons: ssh2 and cpu-features fall back to JavaScript without them
     external: ['cpu-features', 'esbuild'],
-    plugins: [runtimePackagesPlugin(root), ...plugins],
+    plugins: [runtimePackagesPlugin(root), ssh2ClientPlugin(root), ...plugins],
   });
   const inputs = Object.keys(r.metafile.inputs)
     .map((f) => path.relative(root, path.resolve(root, f)))

@@ -85,6 +85,17 @@ class Semaphore {
   }
 }
 
+/**
+ * The ciphers offered, best first: AES in node's own crypto (AES-NI). Never chacha20-poly1305: its Poly1305 is a
+ * WebAssembly module in ssh2, which the startup snapshots leave out (bin/snapshot.mjs).
+ */
+const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'];
+
+/** Loads ssh2 now (a startup snapshot's preload: bin/snapshot.mjs holds its client, made ready to use). */
+export function preloadSsh(): void {
+  loadClient();
+}
+
 /** Private keys parsed once per process (ssh2's public utils.parseKey) and shared by every connection. */
 const parsedKeys = new Map<string, unknown>();
 function parsedKey(file: string, data: Buffer): unknown {
@@ -204,7 +215,7 @@ export class SshConnection implements Remote {
       readyTimeout: Math.max(1000, deadline - Date.now()),
       keepaliveInterval: 15000,
       keepaliveCountMax: 4,
-      algorithms: { serverHostKey: ordered as never },
+      algorithms: { serverHostKey: ordered as never, cipher: CIPHERS as never },
       hostVerifier: (key: Buffer) => {
         verdict = verifyHostKey(key, {
           host: o.host,
