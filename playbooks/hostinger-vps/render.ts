@@ -315,16 +315,44 @@ export function fail2banJail(sshPort: number, ignoreCidrs: string[] = []): strin
   ].join('\n');
 }
 
+/** One ufw rule: TCP to `port` from `from` (an IPv4 CIDR; anywhere when absent). */
+export interface UfwRule {
+  port: number;
+  from?: string;
+  comment: string;
+}
+
 /**
- * The ufw rules, exactly as `ufw show added` prints them: SSH only from the allowlist, HTTP(S) from anywhere.
- * Default policies: deny incoming, allow outgoing. (Container ports bind 127.0.0.1 unless publicPorts: see publishedPort.)
+ * The ufw rules: SSH only from the allowlist, HTTP(S) from anywhere. Default policies: deny incoming, allow
+ * outgoing. (Container ports bind 127.0.0.1 unless publicPorts: see publishedPort.)
  */
-export function ufwRules(config: ZiggieConfig, sshPort: number): string[] {
+export function ufwRules(config: ZiggieConfig, sshPort: number): UfwRule[] {
   return [
-    ...config.vps.sshAllowlist.map((cidr) => `ufw allow from ${cidr} to any port ${sshPort} proto tcp comment 'ziggie ssh allowlist'`),
-    "ufw allow 80/tcp comment 'ziggie http'",
-    "ufw allow 443/tcp comment 'ziggie https'",
+    ...config.vps.sshAllowlist.map((cidr) => ({ port: sshPort, from: cidr, comment: 'ziggie ssh allowlist' })),
+    { port: 80, comment: 'ziggie http' },
+    { port: 443, comment: 'ziggie https' },
   ];
+}
+
+/** ufw names a single address without its /32, in its rules files and in `ufw show added`. */
+const ufwAddress = (cidr: string): string => cidr.replace(/\/32$/, '');
+
+/** The rule as `ufw show added` prints it, and as its command is written ("ufw allow ..."). */
+export function ufwCommand(r: UfwRule): string {
+  return r.from
+    ? `ufw allow from ${ufwAddress(r.from)} to any port ${r.port} proto tcp comment '${r.comment}'`
+    : `ufw allow ${r.port}/tcp comment '${r.comment}'`;
+}
+
+/**
+ * The rule as ufw keeps it in /etc/ufw/user.rules and user6.rules ("### tuple ### action proto dport dst sport src
+ * direction comment=<hex>"): one tuple for a rule from an IPv4 source, one per address family for a rule from
+ * anywhere (the IPv6 one only when ufw manages IPv6).
+ */
+export function ufwTuples(r: UfwRule, ipv6: boolean): string[] {
+  const comment = `comment=${Buffer.from(r.comment, 'utf8').toString('hex')}`;
+  if (r.from) return [`allow tcp ${r.port} 0.0.0.0/0 any ${ufwAddress(r.from)} in ${comment}`];
+  return [`allow tcp ${r.port} 0.0.0.0/0 any 0.0.0.0/0 in ${comment}`, ...(ipv6 ? [`allow tcp ${r.port} ::/0 any ::/0 in ${comment}`] : [])];
 }
 
 /** The shared-credentials file (root, 0600). */

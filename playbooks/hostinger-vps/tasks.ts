@@ -16,7 +16,7 @@ import { registerSecret } from '../../provision/secret';
 import { compose } from '../../provision/tasks/compose';
 import { writeFileAtomic } from '../../provision/files';
 import { DEPLOY_STATE_DIR, deployStatePath, parseDeployState, provisionedImage, renderDeployState } from './deploy-state';
-import { PATHS, SECRETS_UNIT, composeFile, projectDir, projectName, secretsDir, serviceUnit, vpsServices } from './render';
+import { PATHS, SECRETS_UNIT, composeFile, projectDir, projectName, secretsDir, serviceUnit, ufwCommand, ufwTuples, vpsServices, type UfwRule } from './render';
 
 /**
  * One service's compose project, with the image an agent deployed kept (deploy-state.ts has the rule): the
@@ -169,8 +169,10 @@ export function pruneServices(keep: string[], o: TaskOptions = {}): Task {
 
 export interface UfwState {
   installed: boolean;
-  /** rules as `ufw show added` prints them ("ufw allow ...") */
-  rules: string[];
+  /** the rules as ufw keeps them (the "### tuple ###" lines of /etc/ufw/user.rules and user6.rules, without that prefix) */
+  tuples: string[];
+  /** ufw manages IPv6 too (IPV6=yes in /etc/default/ufw) */
+  ipv6: boolean;
   active: boolean;
   /** incoming DROP, outgoing ACCEPT */
   policies: boolean;
@@ -183,46 +185,66 @@ export interface UfwState {
 const UFW_CHAINS_LOADED = 'for d in input output forward; do iptables -n -L ufw-user-$d >/dev/null 2>&1 || exit 1; ' +
   "if grep -qx 'IPV6=yes' /etc/default/ufw; then ip6tables -n -L ufw6-user-$d >/dev/null 2>&1 || exit 1; fi; done";
 
+/** What ufw has, read from its own files (`ufw show added` would start Python to print the same rules). */
 export const ufwFact = defineFact<'ufw', UfwState>({
   name: 'ufw',
   concurrent: true,
   command: () => [
     'command -v ufw >/dev/null 2>&1',
-    'ufw show added 2>&1',
+    "cat /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null | grep '^### tuple ### '",
     UFW_CHAINS_LOADED,
-    `grep -E '^DEFAULT_(INPUT|OUTPUT)_POLICY=' /etc/default/ufw`,
+    "grep -E '^(DEFAULT_(INPUT|OUTPUT)_POLICY|IPV6)=' /etc/default/ufw",
   ],
-  parse: ([has, added, loaded, policy]) => ({
+  parse: ([has, tuples, loaded, settings]) => ({
     installed: has!.code === 0,
-    rules: added!.text.split('\n').filter((l) => l.startsWith('ufw ')),
+    tuples: tuples!.text.split('\n').filter((l) => l.startsWith('### tuple ### ')).map((l) => l.slice('### tuple ### '.length).trim()),
+    ipv6: /^IPV6=yes$/m.test(settings!.text),
     active: has!.code === 0 && loaded!.code === 0,
-    policies: policy!.text.includes('DEFAULT_INPUT_POLICY="DROP"') && policy!.text.includes('DEFAULT_OUTPUT_POLICY="ACCEPT"'),
+    policies: settings!.text.includes('DEFAULT_INPUT_POLICY="DROP"') && settings!.text.includes('DEFAULT_OUTPUT_POLICY="ACCEPT"'),
   }),
 });
 
-export function planUfw(rules: string[], allowlist: string[], u: UfwState, check: boolean): Plan {
+/** The added rules as `ufw show added` prints them ("ufw allow ..."). */
+async function shownRules(ctx: TaskContext): Promise<string[]> {
+  return (await ctx.run('ufw show added', 'ufw show added')).split('\n').filter((l) => l.startsWith('ufw '));
+}
+
+/**
+ * Decided on ufw's own files: unchanged when its rules are exactly these, it is enabled, and the default policies
+ * are set. A change (rare) reads `ufw show added` to name the rules to delete in ufw's own words.
+ */
+export function planUfw(rules: UfwRule[], allowlist: string[], u: UfwState, check: boolean): Plan {
   if (!u.installed) {
     if (check) return { changed: true, msg: 'ufw not installed (check mode: the packages task installs it)' };
     throw new Error('ufw is not installed (the packages task should have installed it)');
   }
-  const add = rules.filter((r) => !u.rules.includes(r));
-  const remove = u.rules.filter((r) => !rules.includes(r));
-  if (!add.length && !remove.length && u.active && u.policies) return { changed: false };
-  const msgs = [add.length ? `add ${add.length} rule(s)` : '', remove.length ? `remove ${remove.length} rule(s)` : '', u.policies ? '' : 'default policies', u.active ? '' : 'enable'].filter(Boolean);
-  const steps = ['ufw default deny incoming', 'ufw default allow outgoing', ...remove.map((r) => `ufw delete ${r.slice(4)}`), ...add, 'ufw --force enable'];
+  const wanted = rules.flatMap((r) => ufwTuples(r, u.ipv6));
+  const add = rules.filter((r) => ufwTuples(r, u.ipv6).some((t) => !u.tuples.includes(t)));
+  const extra = u.tuples.filter((t) => !wanted.includes(t));
+  if (!add.length && !extra.length && u.active && u.policies) return { changed: false };
+  const commands = rules.map(ufwCommand);
+  const msgs = [add.length ? `add ${add.length} rule(s)` : '', extra.length ? 'remove rules not configured' : '', u.policies ? '' : 'default policies', u.active ? '' : 'enable'].filter(Boolean);
   return {
     changed: true,
     msg: msgs.join(', '),
-    diff: [{ label: 'ufw rules', before: u.rules.map((r) => r + '\n').join('') + `(${u.active ? 'active' : 'inactive'})\n`, after: rules.map((r) => r + '\n').join('') + '(active)\n' }],
+    diff: async (ctx) => [{
+      label: 'ufw rules',
+      before: (await shownRules(ctx)).map((r) => r + '\n').join('') + `(${u.active ? 'active' : 'inactive'})\n`,
+      after: commands.map((r) => r + '\n').join('') + '(active)\n',
+    }],
     apply: async (ctx) => {
       if (!u.active) await assertNotLockedOut(ctx, allowlist);
+      const shown = await shownRules(ctx);
+      const steps = ['ufw default deny incoming', 'ufw default allow outgoing',
+        ...shown.filter((r) => !commands.includes(r)).map((r) => `ufw delete ${r.slice(4)}`),
+        ...commands.filter((c) => !shown.includes(c)), 'ufw --force enable'];
       await ctx.run(steps.join(' >/dev/null && ') + ' >/dev/null', 'ufw');
     },
   };
 }
 
-/** ufw rules as `ufw show added` prints them, the default policies, and ufw enabled. */
-export function ufw(rules: string[], allowlist: string[], o: TaskOptions = {}): Task {
+/** The ufw rules, the default policies, and ufw enabled. */
+export function ufw(rules: UfwRule[], allowlist: string[], o: TaskOptions = {}): Task {
   return defineTask('ufw', 'ufw: ssh from the allowlist, http(s) public', o, {
     facts: { state: need(ufwFact, 'ufw') },
     plan: ({ state }, env) => planUfw(rules, allowlist, state, env.check),

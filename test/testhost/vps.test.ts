@@ -230,6 +230,17 @@ describeTier('testhost', reason, () => {
     expect((await sh('docker exec ziggie-n8n cat /home/node/.n8n/imports.log')).split('\n').filter(Boolean)).toHaveLength(1);
   });
 
+  test('a ufw rule added by hand is deleted, a deleted one comes back (decided on ufw\'s own files); then changed=0 again', async () => {
+    await sh("ufw allow 8080/tcp >/dev/null && ufw delete allow 443/tcp >/dev/null");
+    const r = await provision();
+    expect(r.code).toBe(0);
+    expect(r.recap.changed).toBe(1);
+    const shown = await sh('ufw show added');
+    expect(shown).not.toContain('8080');
+    expect(shown).toContain("ufw allow 443/tcp comment 'ziggie https'");
+    expect((await provision()).recap).toMatchObject({ changed: 0, failed: 0 });
+  });
+
   test('changing one service\'s env recreates only that container (and the control center, which reads the config)', async () => {
     const ids = await containerIds();
     const c = config();

@@ -163,11 +163,11 @@ describe('vps.json (ziggie-vps settings)', () => {
 });
 
 describe('hardening', () => {
-  test('ufw: ssh only from the allowlist, http(s) public, in `ufw show added` form', () => {
+  test('ufw: ssh only from the allowlist, http(s) public', () => {
     expect(ufwRules(config, 22)).toEqual([
-      "ufw allow from 198.51.100.0/24 to any port 22 proto tcp comment 'ziggie ssh allowlist'",
-      "ufw allow 80/tcp comment 'ziggie http'",
-      "ufw allow 443/tcp comment 'ziggie https'",
+      { port: 22, from: '198.51.100.0/24', comment: 'ziggie ssh allowlist' },
+      { port: 80, comment: 'ziggie http' },
+      { port: 443, comment: 'ziggie https' },
     ]);
   });
 

@@ -1,9 +1,9 @@
 /** The VPS playbook's own tasks decide from fake facts: no host, no root. */
 import { loadConfig, EXAMPLE_CONFIG } from '../../../config/load';
 import type { FileState } from '../../../provision/facts/file';
-import type { Plan, Task } from '../../../provision/task';
-import { PATHS, secretsDir, vpsServices } from '../../../playbooks/hostinger-vps/render';
-import { migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw } from '../../../playbooks/hostinger-vps/tasks';
+import type { Plan, Task, TaskContext } from '../../../provision/task';
+import { PATHS, secretsDir, ufwCommand, ufwRules, ufwTuples, vpsServices } from '../../../playbooks/hostinger-vps/render';
+import { migrateEnvFiles, pruneServices, requireCredentials, requireDocker, secretsFetched, ufw, type UfwState } from '../../../playbooks/hostinger-vps/tasks';
 
 const config = loadConfig(EXAMPLE_CONFIG);
 const host = { name: 'vps', groups: [], vars: {} };
@@ -47,13 +47,49 @@ test('pruneServices: only our own units of services no longer configured', () =>
   expect(plan(pruneServices(['api', 'old']), { units }).changed).toBe(false);
 });
 
-test('ufw: rules added and removed, policies and enable; unchanged when all match', () => {
-  const rules = ['ufw allow from 10.0.0.0/8 to any port 22 proto tcp', 'ufw allow 443/tcp'];
-  const t = ufw(rules, ['10.0.0.0/8']);
-  expect(plan(t, { state: { installed: true, rules, active: true, policies: true } }).changed).toBe(false);
-  const p = plan(t, { state: { installed: true, rules: ['ufw allow 80/tcp', rules[1]!], active: false, policies: false } });
-  expect(p.msg).toBe('add 1 rule(s), remove 1 rule(s), default policies, enable');
-  expect(() => plan(t, { state: { installed: false, rules: [], active: false, policies: false } })).toThrow('ufw is not installed');
+describe('ufw', () => {
+  const rules = ufwRules(config, 22);
+  // /etc/ufw/user.rules and user6.rules on the Debian test host after `ufw allow from 198.51.100.0/24 to any port 22
+  // proto tcp comment 'ziggie ssh allowlist'`, `ufw allow 80/tcp comment 'ziggie http'` and the same for 443
+  const onHost = [
+    'allow tcp 22 0.0.0.0/0 any 198.51.100.0/24 in comment=7a69676769652073736820616c6c6f776c697374',
+    'allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in comment=7a69676769652068747470',
+    'allow tcp 443 0.0.0.0/0 any 0.0.0.0/0 in comment=7a6967676965206874747073',
+    'allow tcp 80 ::/0 any ::/0 in comment=7a69676769652068747470',
+    'allow tcp 443 ::/0 any ::/0 in comment=7a6967676965206874747073',
+  ];
+  const state = (o: Partial<UfwState> = {}): UfwState => ({ installed: true, tuples: onHost, ipv6: true, active: true, policies: true, ...o });
+
+  test('unchanged when ufw\'s own files hold exactly these rules, it is active and the policies are set', () => {
+    expect(ufwRules(config, 22).map(ufwCommand)).toEqual([
+      "ufw allow from 198.51.100.0/24 to any port 22 proto tcp comment 'ziggie ssh allowlist'",
+      "ufw allow 80/tcp comment 'ziggie http'",
+      "ufw allow 443/tcp comment 'ziggie https'",
+    ]);
+    expect(plan(ufw(rules, ['198.51.100.0/24']), { state: state() }).changed).toBe(false);
+    expect(plan(ufw(rules, ['198.51.100.0/24']), { state: state({ ipv6: false, tuples: onHost.slice(0, 3) }) }).changed).toBe(false);
+  });
+
+  test('a single address is named as ufw names it (no /32), in its files and in `ufw show added`', () => {
+    const one = { port: 2222, from: '203.0.113.7/32', comment: 'probe /32' };
+    // what the test host wrote for `ufw allow from 203.0.113.7/32 to any port 2222 proto tcp comment 'probe /32'`
+    expect(ufwTuples(one, true)).toEqual(['allow tcp 2222 0.0.0.0/0 any 203.0.113.7 in comment=70726f6265202f3332']);
+    expect(ufwCommand(one)).toBe("ufw allow from 203.0.113.7 to any port 2222 proto tcp comment 'probe /32'");
+  });
+
+  test('a missing or extra rule, policies or ufw off: one ufw run that deletes what `ufw show added` lists beyond the config', async () => {
+    const t = ufw(rules, ['198.51.100.0/24']);
+    const p = plan(t, { state: state({ tuples: [...onHost.slice(1), 'allow tcp 8080 0.0.0.0/0 any 0.0.0.0/0 in'], policies: false }) });
+    expect(p.msg).toBe('add 1 rule(s), remove rules not configured, default policies');
+    const ran: string[] = [];
+    const shown = "Added user rules (see 'ufw status' for running firewall):\nufw allow 80/tcp comment 'ziggie http'\nufw allow 443/tcp comment 'ziggie https'\nufw allow 8080/tcp\n";
+    const ctx = { run: async (script: string) => (ran.push(script), script === 'ufw show added' ? shown : '') } as unknown as TaskContext;
+    await p.apply!(ctx);
+    expect(ran).toEqual(['ufw show added', ['ufw default deny incoming', 'ufw default allow outgoing', 'ufw delete allow 8080/tcp',
+      "ufw allow from 198.51.100.0/24 to any port 22 proto tcp comment 'ziggie ssh allowlist'", 'ufw --force enable'].join(' >/dev/null && ') + ' >/dev/null']);
+    expect(plan(t, { state: state({ active: false }) }).msg).toBe('enable');
+    expect(() => plan(t, { state: state({ installed: false, tuples: [] }) })).toThrow('ufw is not installed');
+  });
 });
 
 test('migrateEnvFiles: reported without the flag; refused on unknown keys before anything is written', () => {
