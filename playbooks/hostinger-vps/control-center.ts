@@ -5,6 +5,7 @@
  * with the token store pointed at the tmpfs file ziggie-vps fetches from Secrets Manager at boot.
  */
 import { createHash } from 'node:crypto';
+import { sha256 } from '../../provision/files';
 import { stringify } from 'yaml';
 import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
 
@@ -89,10 +90,11 @@ export function controlCenterConfigYaml(config: ZiggieConfig): string {
     stringify(JSON.parse(JSON.stringify(onVps)), { lineWidth: 0 });
 }
 
-/** sha256 over the app's files (names and contents, sorted by name). */
+/** sha256 over the app's files (names and their contents' sha256, sorted by name). */
 export function appDigest(files: Record<string, Buffer | string>): string {
   const h = createHash('sha256');
-  for (const name of Object.keys(files).sort()) h.update(name).update('\0').update(files[name]!).update('\0');
+  // each file by its own digest, which the copy task that installs it reads too (computed once)
+  for (const name of Object.keys(files).sort()) h.update(name).update('\0').update(sha256(files[name]!)).update('\0');
   return h.digest('hex');
 }
 
