@@ -8,9 +8,9 @@
 //   node bin/build.mjs            build if stale, print what it did
 //   node bin/build.mjs --force    rebuild everything
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { changedInput, lockHash } from './inputs.cjs';
 import { makeSnapshot, SNAPSHOTS, snapshotFiles, snapshotFresh } from './snapshot.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +28,7 @@ const isSource = (f) => /\.m?ts$/.test(f) && !f.endsWith('.d.ts') && !/\.test\.m
 const isData = (rel) => rel.includes('/') && rel.endsWith('.json') && !rel.startsWith('test/fixtures/');
 
 /** This script and its helpers: a change to one rebuilds everything. */
-const BUILD_SCRIPTS = ['bin/build.mjs', 'bin/snapshot.mjs', 'bin/snapshot-launch.cjs'];
+const BUILD_SCRIPTS = ['bin/build.mjs', 'bin/inputs.cjs', 'bin/snapshot.mjs', 'bin/snapshot-launch.cjs'];
 
 /** Every source and data file, relative to ROOT, plus this script (a change here rebuilds too). */
 export function inputs() {
@@ -49,22 +49,7 @@ export function inputs() {
 export const outputOf = (rel) => path.join(OUT, rel.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs'));
 
 /** True when .build/ holds an output for every input of the last build and no input changed since. Cheap: stats. */
-export function fresh(stamp = readStamp()) {
-  if (!stamp || stamp.root !== ROOT) return false;
-  for (const [rel, mtime] of stamp.inputs) {
-    try {
-      if (statSync(path.join(ROOT, rel)).mtimeMs === mtime) continue;
-      // npm rewrites the lockfile (often unchanged) after `prepare` built: its content decides
-      if (rel === 'package-lock.json' && lockHash() === stamp.lockHash) continue;
-      return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-const lockHash = () => createHash('sha1').update(readFileSync(path.join(ROOT, 'package-lock.json'))).digest('hex');
+export const fresh = (stamp = readStamp()) => !!stamp && stamp.root === ROOT && !changedInput(ROOT, stamp.inputs, stamp.lockHash);
 
 export function readStamp() {
   try {
@@ -155,16 +140,11 @@ async function bundle(files) {
  * lockfile, or this script) changed since the last build; otherwise the last bundles are kept.
  */
 function bundlesStillFresh(old, files) {
-  if (!old?.bundle || old.root !== ROOT || old.lockHash !== lockHash()) return false;
+  if (!old?.bundle || old.root !== ROOT) return false;
   const mtimes = new Map(old.inputs);
-  for (const rel of [...old.bundle.inputs, 'bin/build.mjs']) {
-    if (rel.includes('node_modules/')) continue; // dependencies change with the lockfile
-    try {
-      if (statSync(path.join(ROOT, rel)).mtimeMs !== mtimes.get(rel)) return false;
-    } catch {
-      return false;
-    }
-  }
+  // dependencies change with the lockfile
+  const own = [...old.bundle.inputs.filter((rel) => !rel.includes('node_modules/')), 'bin/build.mjs', 'package-lock.json'];
+  if (changedInput(ROOT, own.map((rel) => [rel, mtimes.get(rel)]), old.lockHash)) return false;
   return BUNDLED.filter((rel) => files.includes(rel)).every((rel) => old.bundle.outputs.includes(bundleOf(rel)) && existsSync(bundleOf(rel)));
 }
 
@@ -176,8 +156,8 @@ async function makeSnapshots(files, stamped, force) {
   const entries = Object.keys(SNAPSHOTS).filter((e) => files.includes(e));
   const mtimes = new Map(stamped);
   const mtimeOf = (rel) => mtimes.get(rel) ?? statSync(path.join(ROOT, rel), { throwIfNoEntry: false })?.mtimeMs;
-  const lock = lockHash();
-  const stale = entries.filter((entry) => force || !snapshotFresh(ROOT, OUT, entry, mtimeOf, lock));
+  const lock = lockHash(ROOT);
+  const stale = entries.filter((entry) => force || !snapshotFresh(ROOT, OUT, entry, mtimeOf));
   await Promise.all(stale.map((entry) => makeSnapshot({ root: ROOT, out: OUT, entry, plugins: [sourcePathsPlugin], mtimeOf, lockHash: lock })));
   return entries;
 }
@@ -218,7 +198,7 @@ export async function build({ force = false } = {}) {
   prune(OUT);
   writeFileSync(path.join(OUT, '.gitignore'), '*\n');
   for (const f of [...BUILD_SCRIPTS, 'package-lock.json']) stamped.push([f, statSync(path.join(ROOT, f)).mtimeMs]);
-  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped, lockHash: lockHash(), bundle: bundles }));
+  writeAtomic(STAMP, JSON.stringify({ root: ROOT, inputs: stamped, lockHash: lockHash(ROOT), bundle: bundles }));
   return { files: files.length, ms: Date.now() - started };
 }
 

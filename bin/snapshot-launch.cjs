@@ -3,10 +3,10 @@
 // `run(argv)`; if one changed, it hands the command over to bin/run.mjs (which rebuilds, the snapshot included),
 // so editing TypeScript never runs stale code.
 'use strict';
-const { createHash } = require('node:crypto');
-const { readFileSync, statSync } = require('node:fs');
+const { readFileSync } = require('node:fs');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { changedInput } = require('./inputs.cjs');
 
 /** The blob this process started from (`node --snapshot-blob FILE`), so a moved checkout still finds itself. */
 function blobPath() {
@@ -17,18 +17,7 @@ function blobPath() {
 /** Why the snapshot may not be used: a source (or the lockfile's content) changed, or the checkout moved. */
 function staleReason(root, manifest) {
   if (manifest.root !== root) return `the checkout moved from ${manifest.root}`;
-  for (const [rel, mtime] of manifest.inputs) {
-    let now;
-    try {
-      now = statSync(path.join(root, rel)).mtimeMs;
-    } catch {
-      return `${rel} is gone`;
-    }
-    if (now === mtime) continue;
-    if (rel === 'package-lock.json' && createHash('sha1').update(readFileSync(path.join(root, rel))).digest('hex') === manifest.lockHash) continue;
-    return `${rel} changed`;
-  }
-  return '';
+  return changedInput(root, manifest.inputs, manifest.lockHash);
 }
 
 /** Run the command through bin/run.mjs instead, passing signals on and ending with its exit code. */

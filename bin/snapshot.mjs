@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { changedInput } from './inputs.cjs';
 
 /** Entry point -> the module that runs it. */
 export const SNAPSHOTS = {
@@ -34,13 +35,13 @@ function readManifest(out, entry) {
 
 /**
  * True when the last snapshot of `entry` (or the last failure to make one) was made from the sources as they are
- * now, by this node. `mtimeOf(rel)` gives a source's current mtime.
+ * now, by this node. `mtimeOf(rel)` gives a source's current mtime (the build's stamp of it).
  */
-export function snapshotFresh(root, out, entry, mtimeOf, lockHash) {
+export function snapshotFresh(root, out, entry, mtimeOf) {
   const m = readManifest(out, entry);
-  if (!m || m.root !== root || m.lockHash !== lockHash || m.node !== process.version) return false;
+  if (!m || m.root !== root || m.node !== process.version) return false;
   if (!m.failed && !(existsSync(blobOf(out, entry)) && statSync(blobOf(out, entry)).mtimeMs > statSync(process.execPath).mtimeMs)) return false;
-  return m.inputs.every(([rel, mtime]) => rel === 'package-lock.json' || mtimeOf(rel) === mtime);
+  return !changedInput(root, m.inputs, m.lockHash, mtimeOf);
 }
 
 /**
