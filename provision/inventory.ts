@@ -181,7 +181,8 @@ export function parseInventory(text: string, file: string): Inventory {
     const gs = new Set<string>();
     for (const [g, members] of groupHosts) if (members.has(h)) ancestors(g, gs);
     gs.add('all');
-    const ordered = [...gs].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+    // same depth: by name in code-unit order, as Ansible sorts them (Python's sort)
+    const ordered = [...gs].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
     const vars: Obj = {};
     for (const g of ordered) Object.assign(vars, groupVars.get(g));
     Object.assign(vars, hostVars.get(h));

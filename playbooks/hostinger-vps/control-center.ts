@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { sha256 } from '../../provision/files';
-import { stringify } from 'yaml';
 import type { ContainerConfig, ZiggieConfig } from '../../config/schema';
 
 export const CONTROL_CENTER = 'control-center';
@@ -80,14 +79,15 @@ export function controlCenterComposeExtras(appDigest: string): { service: Record
 /**
  * The config the control center reads on the VPS: the operator's (validated, defaults filled in) with the token
  * store at its tmpfs file and no deploy inventory (that is a path on the operator's machine). No secret is in a
- * config; the file is 0644.
+ * config; the file is 0644. Written as JSON (a YAML document too).
  */
 export function controlCenterConfigYaml(config: ZiggieConfig): string {
   const cc = config.controlCenter!;
   const { inventory: _operatorsPath, ...deploy } = cc.deploy;
   const onVps = { ...config, controlCenter: { ...cc, tokenStore: TOKEN_STORE_IN_CONTAINER, deploy } };
+  // JSON, which YAML reads as it is: writing YAML would cost ~10 ms of every run for a file nobody edits
   return '# Managed by `npm run provision:vps` (playbooks/hostinger-vps/control-center.ts): the config with the token store in tmpfs.\n' +
-    stringify(JSON.parse(JSON.stringify(onVps)), { lineWidth: 0 });
+    `${JSON.stringify(onVps, null, 2)}\n`;
 }
 
 /** sha256 over the app's files (names and their contents' sha256, sorted by name). */
