@@ -18,6 +18,17 @@ export const SNAPSHOTS = {
   'scripts/provision-vps.mts': 'scripts/lib/provision-vps-main.ts',
 };
 
+/**
+ * The options with which an entry point makes TLS connections (AWS, Hostinger). Without any of them bin/start.sh
+ * starts the snapshot without NODE_EXTRA_CA_CERTS: node parses that CA bundle at every start (~60 ms here), and a
+ * run over SSH has no use for it. Kept in the snapshot's manifest for bin/start.sh.
+ */
+export const TLS_OPTIONS = {
+  'bench/playbook.mts': [],
+  'bench/empty.mts': [],
+  'scripts/provision-vps.mts': ['--snapshot-first', '--migrate-env-files'],
+};
+
 const dirOf = (out) => path.join(out, 'snapshot');
 export const blobOf = (out, entry) => path.join(dirOf(out), entry.replace(/\.mts$/, '.blob'));
 const manifestOf = (out, entry) => blobOf(out, entry).replace(/\.blob$/, '.json');
@@ -150,7 +161,7 @@ export async function makeSnapshot({ root, out, entry, plugins, mtimeOf, lockHas
     .map((f) => path.relative(root, path.resolve(root, f)))
     .filter((rel) => !rel.startsWith('..') && !rel.includes('node_modules/') && existsSync(path.join(root, rel)));
   inputs.push('package-lock.json', 'bin/snapshot.mjs');
-  const manifest = { root, node: process.version, lockHash, inputs: inputs.map((rel) => [rel, mtimeOf(rel)]) };
+  const manifest = { root, node: process.version, lockHash, tlsOptions: TLS_OPTIONS[entry] ?? null, inputs: inputs.map((rel) => [rel, mtimeOf(rel)]) };
   const tmp = `${blob}.tmp-${process.pid}`;
   const failed = await makeBlob(bundle, tmp, root);
   // without a manifest a starting process hands over to bin/run.mjs: never an old blob with a new manifest

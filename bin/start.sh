@@ -10,6 +10,16 @@ shift
 blob="$root/.build/snapshot/${entry%.mts}.blob"
 node=$(command -v node)
 if [ -z "$ZIGGIE_NO_SNAPSHOT" ] && [ -f "$blob" ] && [ "$blob" -nt "$node" ]; then
+  # node parses NODE_EXTRA_CA_CERTS's bundle at every start; a run without the options that make TLS connections
+  # (the manifest's tlsOptions, bin/snapshot.mjs TLS_OPTIONS) starts without it
+  manifest="${blob%.blob}.json"
+  if [ -n "$NODE_EXTRA_CA_CERTS" ] && tls=$(grep -o '"tlsOptions":\[[^]]*\]' "$manifest" 2>/dev/null); then
+    needed=
+    for a in "$@"; do
+      case "$tls" in *"\"${a%%=*}\""*) needed=1 ;; esac
+    done
+    [ -n "$needed" ] || unset NODE_EXTRA_CA_CERTS
+  fi
   exec "$node" --snapshot-blob "$blob" -- "$@"
 fi
 exec "$node" "$root/bin/run.mjs" "$entry" "$@"

@@ -150,7 +150,10 @@ export interface VpsPlaybookOptions {
   controlCenterApp?: Record<string, Buffer>;
 }
 
-/** PutSecretValue from the operator's machine (AWS_PROFILE / env credentials; AWS_ENDPOINT_URL_SECRETS_MANAGER honoured). */
+/**
+ * PutSecretValue from the operator's machine (AWS_PROFILE / env credentials; AWS_ENDPOINT_URL_SECRETS_MANAGER honoured).
+ * TLS: only with --migrate-env-files, listed in bin/snapshot.mjs TLS_OPTIONS (a run without it starts without the CA bundle).
+ */
 function sdkPutSecret(config: ZiggieConfig): PutSecret {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const sm = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
