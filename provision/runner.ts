@@ -197,12 +197,15 @@ async function runHost(
   // Fact cache: one batch for every remaining task (same become); invalidated when something changed. Holds
   // promises, so a batch started early (see runTask) is awaited, not gathered twice.
   const factCache = new Map<Task, Promise<Record<string, unknown>>>();
-  const factsFor = (task: Task, rest: Task[]): Promise<Record<string, unknown>> => {
+  const factsFor = (task: Task, rest: Task[], withHostFacts = false): Promise<Record<string, unknown>> => {
     const hit = factCache.get(task);
     if (hit) return hit;
     const b = becomeOf(task);
     const group = [task, ...rest.filter((t) => t !== task && t.when !== false && becomeOf(t) === b && !factCache.has(t) && needsOf(t).length)];
     const needs = group.flatMap(needsOf);
+    // the host facts a first condition reads travel in the same script (gathered without become, as facts() does)
+    const host = withHostFacts && !b && !factsP && pb.gatherFacts !== false ? hostFacts() : undefined;
+    if (host) needs.push(host);
     const batch = (async () => {
       if (!needs.length) return new Map<string, unknown>();
       trace(`${h.name}: probe batch of ${group.length} tasks`);
@@ -210,6 +213,7 @@ async function runHost(
       trace(`${h.name}: probe batch done`);
       return values;
     })();
+    if (host) factsP = batch.then((v) => v.get(host.id) as Facts);
     for (const t of group) {
       const values = batch.then((v) => Object.fromEntries(Object.entries(t.facts).map(([k, n]) => [k, v.get(n.id)])));
       factCache.set(t, values);
@@ -246,8 +250,8 @@ async function runHost(
       let run = true;
       if (task.when !== undefined) {
         if (typeof task.when === 'function') {
-          // the host facts the condition reads and the task's own probe batch travel at once (two channels)
-          if (!factsValue && needsOf(task).length) factsFor(task, rest).catch(() => undefined);
+          // the host facts the condition reads and the task's own probe batch travel at once, in one script
+          if (!factsValue && needsOf(task).length) factsFor(task, rest, true).catch(() => undefined);
           factsValue ??= await facts();
           const wc: WhenContext = { ...view, facts: factsValue, check: opts.check, changed: (n) => changedNames.has(n) };
           run = !!(await task.when(wc));

@@ -88,6 +88,8 @@ export function parseFacts(text: string): Facts {
 
 export const hostFactsFact = defineFact<'host', Facts>({
   name: 'host',
+  // it starts the docker CLI and the compose plugin: beside the rest when it travels with a task's probe
+  concurrent: true,
   command: () => FACTS_SCRIPT,
   parse: ([s]) => parseFacts(s!.text),
 });

@@ -239,6 +239,22 @@ describe('runner', () => {
     expect(remotes.get('x')!.calls).toHaveLength(1);
   });
 
+  test('the host facts a first condition reads travel in the same script as the probe of every task', async () => {
+    const { fileStat } = require('../../../provision/facts/file') as typeof import('../../../provision/facts/file');
+    const seen: string[] = [];
+    const t = (n: string, when?: TaskOptions['when']) =>
+      defineTask('fake', n, { when }, { facts: { st: fileStat(`/nonexistent/${n}`) }, plan: ({ st }) => ({ changed: false, msg: st.type }) });
+    const pb = definePlaybook({
+      name: 't',
+      tasks: () => [t('a', (h) => (seen.push(h.facts.os.id, h.facts.kernel), h.facts.os.id !== 'no-such-os')), t('b'), t('c', (h) => !!h.facts.hostname)],
+    });
+    const remotes = new Map<string, LocalRemote>();
+    const r = await runPlaybook(pb, inventoryOf(['x']), { output: new MemoryOutput(), connect: connectLocal(remotes) });
+    expect(r.hosts[0]!.tasks.map((x) => [x.status, x.msg])).toEqual([['ok', 'absent'], ['ok', 'absent'], ['ok', 'absent']]);
+    expect(seen[1]).toBe(require('node:os').release());
+    expect(remotes.get('x')!.calls).toHaveLength(1);
+  });
+
   test('the connection is closed at the end', async () => {
     const remotes = new Map<string, LocalRemote>();
     await runPlaybook(definePlaybook({ name: 't', tasks: () => [] }), inventoryOf(['x']), { output: new MemoryOutput(), connect: connectLocal(remotes) });
