@@ -25,6 +25,27 @@ const ANSIBLE_DIR = path.join(REPO_ROOT, 'bench', 'ansible');
 
 interface Timed { ms: number; code: number | null; out: string }
 
+const IDLE_PERCENT = 85;
+const IDLE_WINDOW_MS = 1000;
+
+/** The machine's idle and total CPU time so far (/proc/stat, in clock ticks). */
+function cpuTimes(): { idle: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3]! + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+}
+
+/** Waits (at most a minute) until the machine was idle for IDLE_PERCENT of a window; returns the ms waited. */
+async function untilIdle(): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < 60_000) {
+    const a = cpuTimes();
+    await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
+    const b = cpuTimes();
+    if ((b.idle - a.idle) / Math.max(1, b.total - a.total) * 100 >= IDLE_PERCENT) break;
+  }
+  return Date.now() - t0;
+}
+
 /** zx's spinner while `work` runs, on a terminal (a log gets no spinner frames). */
 const during = <T,>(title: string, work: () => Promise<T>): Promise<T> =>
   process.stderr.isTTY ? spinner(title, work) as Promise<unknown> as Promise<T> : work();
@@ -146,8 +167,11 @@ async function bench(o: typeof options, reps: number, noops: number): Promise<nu
       try {
         const vps = (): Promise<Timed> => timed(['sh', LAUNCHER, path.join(REPO_ROOT, 'scripts/provision-vps.mts'), '-i', bed.inventory, '--yes'], bed.env);
         check('provision:vps first run', await during('provision:vps first run', vps), 'some');
-        // untimed: the containers the first run started are still starting (the control center parses its bundle)
+        // untimed: the containers the first run started are still starting (the control center parses its bundle);
+        // then the machine settles, as a VPS between deploys does
         check('provision:vps no-op run (settling)', await vps(), 'zero');
+        const waited = await untilIdle();
+        process.stderr.write(`VPS test bed settled after ${fmt(waited)} (machine ≥ ${IDLE_PERCENT}% idle over ${IDLE_WINDOW_MS} ms)\n`);
         const sshTrue = ['ssh', ...bed.host.sshArgs().slice(0, -1), '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', bed.host.sshArgs().at(-1)!, 'true'];
         for (let i = 0; i < Number(o.vpsNoops); i++) {
           const r = await vps();
@@ -184,7 +208,7 @@ async function bench(o: typeof options, reps: number, noops: number): Promise<nu
   ];
   if (t.vps!.length) {
     const vps = median(t.vps!);
-    console.log(`| VPS playbook no-op (provision:vps, 8 services + control center) | | ${fmt(vps)} | ${(vps / median(t.libNoop!)).toFixed(2)}x the 10-task no-op | ${t.vps!.length} |`);
+    console.log(`| VPS playbook no-op (provision:vps, 8 services + control center, host settled) | | ${fmt(vps)} | ${(vps / median(t.libNoop!)).toFixed(2)}x the 10-task no-op | ${t.vps!.length} |`);
     console.log(`| OpenSSH \`ssh host true\` on the VPS test host, between those runs | | ${fmt(median(t.vpsSsh!))} | | ${t.vpsSsh!.length} |`);
     result.push(`vps_noop_s=${(vps / 1000).toFixed(2)}`);
   }
