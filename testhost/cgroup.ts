@@ -151,3 +151,21 @@ export async function killCgroups(dirs: string[]): Promise<string[]> {
   }
   return removeHostCgroups(dirs);
 }
+
+/** CPU time a host has used so far, in ms (cgroup v1 cpuacct.usage or v2 cpu.stat), or undefined when unreadable. */
+export function hostCpuMs(name: string): number | undefined {
+  for (const dir of findCgroups(name)) {
+    try {
+      return Number(readFileSync(path.join(dir, 'cpuacct.usage'), 'utf8')) / 1e6;
+    } catch {
+      /* not the cpuacct hierarchy */
+    }
+    try {
+      const usec = /^usage_usec (\d+)$/m.exec(readFileSync(path.join(dir, 'cpu.stat'), 'utf8'))?.[1];
+      if (usec) return Number(usec) / 1e3;
+    } catch {
+      /* no cpu controller here */
+    }
+  }
+  return undefined;
+}

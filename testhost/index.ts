@@ -17,7 +17,7 @@ export {
   type BootOptions, type ExecOptions, type TestHost, type HostStatus,
 } from './host';
 export { cacheRoot, stateRoot, debianMirror } from './paths';
-export { cgroupLeftovers } from './cgroup';
+export { cgroupLeftovers, hostCpuMs } from './cgroup';
 
 const TOOLS = ['systemd-nspawn', 'debootstrap', 'socat', 'ssh', 'ssh-keygen', 'nsenter', 'unshare', 'flock', 'cp'];
 
