@@ -7,6 +7,7 @@
 // `npm run provision:vps` uses: the entry point's startup snapshot, bin/snapshot.mjs, or compiled JavaScript when
 // there is none; either is rebuilt when a source changed) and `ansible-playbook` (pipelining + ControlPersist).
 import { options } from './lib/bench-provision-args.js'; // first: --help, --version and usage errors end here
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,10 +50,27 @@ async function untilIdle(name: string): Promise<number> {
 const during = <T,>(title: string, work: () => Promise<T>): Promise<T> =>
   process.stderr.isTTY ? spinner(title, work) as Promise<unknown> as Promise<T> : work();
 
-async function timed(cmd: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
-  const t0 = performance.now();
-  const r = await $({ quiet: true, nothrow: true, env: env ?? process.env })`${cmd}`;
-  return { ms: performance.now() - t0, code: r.exitCode, out: r.stdout + r.stderr };
+/**
+ * Runs `cmd` (no shell in between) and times it from spawn to exit: the wall time of the command as a user starts
+ * it. Output is kept for the checks; a background child that keeps a pipe open (ssh's ControlPersist master) is not
+ * waited for.
+ */
+function timed(cmd: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const out: Buffer[] = [];
+    const p = spawn(cmd[0]!, cmd.slice(1), { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.on('data', (c: Buffer) => out.push(c));
+    p.stderr.on('data', (c: Buffer) => out.push(c));
+    p.on('error', (e) => resolve({ ms: performance.now() - t0, code: 127, out: e.message }));
+    p.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      let ended = 0;
+      const done = (): void => resolve({ ms, code, out: Buffer.concat(out).toString() });
+      const grace = setTimeout(done, 200);
+      for (const s of [p.stdout, p.stderr]) s.on('end', () => ++ended === 2 && (clearTimeout(grace), done()));
+    });
+  });
 }
 
 const median = (xs: number[]): number => {
