@@ -14,12 +14,13 @@ export const COMPOSE_VERSION_SH = `for d in ${PLUGIN_DIRS}; do if [ -x "$d/docke
   'exec docker compose version --short';
 
 /**
- * Where the Compose v2 plugin is, found as the docker CLI finds it, without starting it (a Go binary of 60 MB):
- * undefined when there is none.
+ * Where the Compose v2 plugin is, found in the docker CLI's plugin dirs without starting it (a Go binary of 60 MB);
+ * only when it is in none of them, the docker CLI is asked (a plugin dir from its config file). undefined: none.
  */
 export const composePluginFact = defineFact<'compose', string | undefined>({
   name: 'compose-plugin',
-  command: () => `for d in ${PLUGIN_DIRS}; do if [ -x "$d/docker-compose" ]; then printf '%s\\n' "$d/docker-compose"; break; fi; done`,
+  command: () => `for d in ${PLUGIN_DIRS}; do if [ -x "$d/docker-compose" ]; then printf '%s\\n' "$d/docker-compose"; exit 0; fi; done; ` +
+    "if docker compose version >/dev/null 2>&1; then echo 'docker compose'; fi",
   parse: ([s]) => s!.text.trim() || undefined,
 });
 

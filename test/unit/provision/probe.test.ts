@@ -94,6 +94,11 @@ describe('probe batch (run by the local /bin/sh)', () => {
     expect(v.get(commandOutput(COMPOSE_VERSION_SH).id)).toEqual({ out: '2.24.6\n', code: 0 });
     const none = composeBatch([composePlugin()]);
     expect(none.parse((await new LocalRemote().exec(`DOCKER_CONFIG=${d}/none PATH=/nonexistent\n${none.script}`)).stdout).get(composePlugin().id)).toBeUndefined();
+    // in none of the dirs (a plugin dir from the CLI's config file): the docker CLI itself is asked
+    mkdirSync(join(d, 'bin'));
+    writeFileSync(join(d, 'bin', 'docker'), '#!/bin/sh\n[ "$*" = "compose version" ] && echo "Docker Compose version v2.24.6"\n');
+    chmodSync(join(d, 'bin', 'docker'), 0o755);
+    expect(none.parse((await new LocalRemote().exec(`DOCKER_CONFIG=${d}/none PATH=${d}/bin:/bin:/usr/bin\n${none.script}`)).stdout).get(composePlugin().id)).toBe('docker compose');
   });
 
   test('concurrent snippets start first, run beside the rest, keep their own output and status, and leave no files', async () => {
