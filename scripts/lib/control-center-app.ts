@@ -8,7 +8,6 @@
  * input esbuild read (the dependencies: the lockfile's content), so a provision run with nothing changed reads them back (a few ms) and copies nothing.
  * The output is byte-for-byte the same for the same sources (paths in it are relative to the repository).
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -36,18 +35,12 @@ export type ControlCenterApp = Record<string, Buffer>;
  */
 interface Stamp { inputs: [string, number][]; lockHash: string; files: string[] }
 
-const LOCKFILE = 'package-lock.json';
-const lockHash = (): string => createHash('sha1').update(readFileSync(path.join(ROOT, LOCKFILE))).digest('hex');
+/** The build's own staleness check (bin/inputs.cjs: plain CommonJS beside the build scripts, loaded by path). */
+const staleness = (): { lockHash(root: string): string; changedInput(root: string, inputs: [string, number][], lockHash: string): string } =>
+  createRequire(path.join(ROOT, 'package.json'))('./bin/inputs.cjs');
 
 function fresh(stamp: Stamp | undefined): stamp is Stamp {
-  if (!stamp?.lockHash) return false;
-  return stamp.inputs.every(([rel, mtime]) => {
-    try {
-      return statSync(path.join(ROOT, rel)).mtimeMs === mtime || (rel === LOCKFILE && lockHash() === stamp.lockHash);
-    } catch {
-      return false;
-    }
-  });
+  return !!stamp?.lockHash && staleness().changedInput(ROOT, stamp.inputs, stamp.lockHash) === '';
 }
 
 function exists(file: string): boolean {
@@ -124,10 +117,10 @@ async function build(): Promise<ControlCenterApp> {
     writeFileSync(path.join(OUT, 'files', name), content);
   }
   // its sources, the built page, and this recipe
-  const inputs = [...new Set([...Object.keys(r.metafile.inputs), 'package.json', LOCKFILE, ...PAGES.map((p) => `${WEB_DIST}/${p}`), 'scripts/lib/control-center-app.ts'])]
+  const inputs = [...new Set([...Object.keys(r.metafile.inputs), 'package.json', 'package-lock.json', ...PAGES.map((p) => `${WEB_DIST}/${p}`), 'scripts/lib/control-center-app.ts'])]
     .map((rel) => path.relative(ROOT, path.resolve(ROOT, rel)))
     .filter((rel) => !rel.startsWith('..') && !rel.split(path.sep).includes('node_modules'))
     .map((rel): [string, number] => [rel, statSync(path.join(ROOT, rel)).mtimeMs]);
-  writeFileSync(STAMP, JSON.stringify({ inputs, lockHash: lockHash(), files: Object.keys(files) } satisfies Stamp));
+  writeFileSync(STAMP, JSON.stringify({ inputs, lockHash: staleness().lockHash(ROOT), files: Object.keys(files) } satisfies Stamp));
   return files;
 }
