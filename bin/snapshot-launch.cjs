@@ -32,7 +32,11 @@ function exitWhenFlushed(code) {
 }
 
 /** PROVISION_TRACE=1, as provision/trace.ts prints it (that module is TypeScript, this file is plain CommonJS). */
-const trace = (label) => process.env.PROVISION_TRACE && process.stderr.write(`[trace +${performance.now().toFixed(1)}ms] ${label}\n`);
+const trace = (label) => {
+  if (!process.env.PROVISION_TRACE) return;
+  const cpu = process.cpuUsage();
+  process.stderr.write(`[trace +${performance.now().toFixed(1)}ms cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)}ms] ${label}\n`);
+};
 
 /**
  * The snapshot's main function: `entry` is the entry point (relative to the checkout), `run` its module's run(argv).

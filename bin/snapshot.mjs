@@ -4,29 +4,22 @@
 // `node --snapshot-blob FILE` starts from it. bin/build.mjs makes one per SNAPSHOTS entry, bin/start.sh starts it,
 // bin/snapshot-launch.cjs checks it is still fresh.
 //
-// Each SNAPSHOTS module exports `run(argv): Promise<number>` (the command line, no work on import) and may export
+// Each SNAPSHOTS entry's module exports `run(argv): Promise<number>` (the command line, no work on import) and may export
 // `preload(): Promise<void>`, called while the snapshot is made, to load what `run` would load on first use.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { changedInput } from './inputs.cjs';
 
-/** Entry point -> the module that runs it. */
-export const SNAPSHOTS = {
-  'bench/playbook.mts': 'bench/bench-playbook.ts',
-  'bench/empty.mts': 'bench/empty-playbook.ts',
-  'scripts/provision-vps.mts': 'scripts/lib/provision-vps-main.ts',
-};
-
 /**
- * The options with which an entry point makes TLS connections (AWS, Hostinger). Without any of them bin/start.sh
- * starts the snapshot without NODE_EXTRA_CA_CERTS: node parses that CA bundle at every start (~60 ms here), and a
- * run over SSH has no use for it. Kept in the snapshot's manifest for bin/start.sh.
+ * Entry point -> the module that runs it, and the options with which it makes TLS connections (AWS, Hostinger).
+ * Without any of those options bin/start.sh starts the snapshot without NODE_EXTRA_CA_CERTS: node parses that CA
+ * bundle at every start (~60 ms here), and a run over SSH has no use for it (the manifest keeps them for start.sh).
  */
-export const TLS_OPTIONS = {
-  'bench/playbook.mts': [],
-  'bench/empty.mts': [],
-  'scripts/provision-vps.mts': ['--snapshot-first', '--migrate-env-files'],
+export const SNAPSHOTS = {
+  'bench/playbook.mts': { module: 'bench/bench-playbook.ts', tlsOptions: [] },
+  'bench/empty.mts': { module: 'bench/empty-playbook.ts', tlsOptions: [] },
+  'scripts/provision-vps.mts': { module: 'scripts/lib/provision-vps-main.ts', tlsOptions: ['--snapshot-first', '--migrate-env-files'] },
 };
 
 const dirOf = (out) => path.join(out, 'snapshot');
@@ -145,7 +138,7 @@ export async function makeSnapshot({ root, out, entry, plugins, mtimeOf, lockHas
   mkdirSync(path.dirname(blob), { recursive: true });
   const bundle = `${bundleFileOf(out, entry)}.tmp-${process.pid}`;
   const r = await build({
-    stdin: { contents: snapshotEntry(entry, SNAPSHOTS[entry]), resolveDir: root, sourcefile: 'snapshot-entry.cjs', loader: 'js' },
+    stdin: { contents: snapshotEntry(entry, SNAPSHOTS[entry].module), resolveDir: root, sourcefile: 'snapshot-entry.cjs', loader: 'js' },
     outfile: bundle,
     bundle: true,
     format: 'cjs',
@@ -161,7 +154,7 @@ export async function makeSnapshot({ root, out, entry, plugins, mtimeOf, lockHas
     .map((f) => path.relative(root, path.resolve(root, f)))
     .filter((rel) => !rel.startsWith('..') && !rel.includes('node_modules/') && existsSync(path.join(root, rel)));
   inputs.push('package-lock.json', 'bin/snapshot.mjs');
-  const manifest = { root, node: process.version, lockHash, tlsOptions: TLS_OPTIONS[entry] ?? null, inputs: inputs.map((rel) => [rel, mtimeOf(rel)]) };
+  const manifest = { root, node: process.version, lockHash, tlsOptions: SNAPSHOTS[entry].tlsOptions, inputs: inputs.map((rel) => [rel, mtimeOf(rel)]) };
   const tmp = `${blob}.tmp-${process.pid}`;
   const failed = await makeBlob(bundle, tmp, root);
   // without a manifest a starting process hands over to bin/run.mjs: never an old blob with a new manifest

@@ -11,7 +11,7 @@ blob="$root/.build/snapshot/${entry%.mts}.blob"
 node=$(command -v node)
 if [ -z "$ZIGGIE_NO_SNAPSHOT" ] && [ -f "$blob" ] && [ "$blob" -nt "$node" ]; then
   # node parses NODE_EXTRA_CA_CERTS's bundle at every start; a run without the options that make TLS connections
-  # (the manifest's tlsOptions, bin/snapshot.mjs TLS_OPTIONS) starts without it
+  # (the manifest's tlsOptions, bin/snapshot.mjs SNAPSHOTS) starts without it
   manifest="${blob%.blob}.json"
   if [ -n "$NODE_EXTRA_CA_CERTS" ] && tls=$(grep -o '"tlsOptions":\[[^]]*\]' "$manifest" 2>/dev/null); then
     needed=

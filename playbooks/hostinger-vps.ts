@@ -152,7 +152,7 @@ export interface VpsPlaybookOptions {
 
 /**
  * PutSecretValue from the operator's machine (AWS_PROFILE / env credentials; AWS_ENDPOINT_URL_SECRETS_MANAGER honoured).
- * TLS: only with --migrate-env-files, listed in bin/snapshot.mjs TLS_OPTIONS (a run without it starts without the CA bundle).
+ * TLS: only with --migrate-env-files, listed in bin/snapshot.mjs SNAPSHOTS (a run without it starts without the CA bundle).
  */
 function sdkPutSecret(config: ZiggieConfig): PutSecret {
   // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -49,7 +49,7 @@ export function parseProvisionVps(argv: string[]): CliOptions {
 /**
  * A Hostinger snapshot through the ops library's `snapshotBeforeChange` (audited, waits for the action).
  * `opts` is passed through (tests give it a context with stand-in clients). TLS: only with --snapshot-first, listed
- * in bin/snapshot.mjs TLS_OPTIONS (a run without it starts without the CA bundle).
+ * in bin/snapshot.mjs SNAPSHOTS (a run without it starts without the CA bundle).
  */
 export async function hostingerSnapshot(config: ZiggieConfig, log: (line: string) => void,
   opts: Omit<import('../../ops/hostinger/snapshot').SnapshotOptions, 'log' | 'reason'> = {}): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * bin/start.sh starts a snapshot without NODE_EXTRA_CA_CERTS unless the command line has an option that makes TLS
- * connections (bin/snapshot.mjs TLS_OPTIONS): node parses that bundle at every start. Seen from outside: node warns
+ * connections (bin/snapshot.mjs SNAPSHOTS): node parses that bundle at every start. Seen from outside: node warns
  * at start when the bundle it was given does not load, so a bundle that does not exist shows whether it was kept.
  */
 import { spawnSync } from 'node:child_process';
