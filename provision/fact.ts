@@ -32,7 +32,7 @@ interface FactBase<A> {
   /**
    * Start the snippets at the top of the probe, beside everything else (their output goes to a private temporary
    * directory, on tmpfs where there is one). For slow external commands (the docker CLI, Python tools) whose
-   * output is never secret.
+   * output is never secret. They run in their own subshell: `inline` does not apply.
    */
   readonly concurrent?: boolean;
 }

@@ -29,7 +29,6 @@ function unescapeSum(name: string): string {
 
 export const fileStatFact = defineBatchFact<string, FileState>({
   name: 'file',
-  inline: true,
   // hashing every managed file (a bundled app is megabytes) is the slowest read of a converged host; types, modes
   // and hashes are not secret
   concurrent: true,
