@@ -1,5 +1,5 @@
 /** Docker facts: the engine and its Compose v2 plugin, the containers of compose projects and their states. */
-import { defineBatchFact, defineFact, need, type Need } from '../fact';
+import { defineBatchFact, defineFact, need, type Need, type Section } from '../fact';
 
 /** Where the docker CLI looks for plugins: its config dir, then the system plugin dirs. */
 const PLUGIN_DIRS = '"${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins" /usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins ' +
@@ -26,6 +26,9 @@ export const composePluginFact = defineFact<'compose', string | undefined>({
 
 export const composePlugin = (): Need<string | undefined> => need(composePluginFact, 'compose');
 
+/** A docker CLI call that failed (no docker, the daemon not answering): the first line it said. */
+const unusable = (s: Section): { usable: false; error: string } => ({ usable: false, error: s.text.trim().split('\n')[0] || `exit ${s.code}` });
+
 export type ComposeContainers = { usable: true; states: string[] } | { usable: false; error: string };
 
 /** One `docker ps` for every project on the host (each docker CLI start costs tens of ms on a small VPS). */
@@ -34,10 +37,7 @@ export const composeContainersFact = defineBatchFact<string, ComposeContainers>(
   concurrent: true,
   command: () => `docker ps -a --filter label=com.docker.compose.project --format '{{.Label "com.docker.compose.project"}}\t{{.State}}' 2>&1`,
   parse([s], projects) {
-    if (s!.code !== 0) {
-      const error = s!.text.trim().split('\n')[0] || `exit ${s!.code}`;
-      return projects.map(() => ({ usable: false as const, error }));
-    }
+    if (s!.code !== 0) return projects.map(() => unusable(s!));
     const states = new Map<string, string[]>();
     for (const line of s!.text.split('\n')) {
       const tab = line.lastIndexOf('\t');
@@ -59,10 +59,7 @@ export const dockerNetworkFact = defineBatchFact<string, DockerNetwork>({
   concurrent: true,
   command: () => `docker network ls --format '{{.Name}}' 2>&1`,
   parse([s], names) {
-    if (s!.code !== 0) {
-      const error = s!.text.trim().split('\n')[0] || `exit ${s!.code}`;
-      return names.map(() => ({ usable: false as const, error }));
-    }
+    if (s!.code !== 0) return names.map(() => unusable(s!));
     const have = new Set(s!.text.split('\n'));
     return names.map((n) => ({ usable: true as const, exists: have.has(n) }));
   },
